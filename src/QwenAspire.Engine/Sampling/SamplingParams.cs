@@ -1,0 +1,33 @@
+namespace QwenAspire.Engine.Sampling;
+
+/// <summary>
+/// Engine-side sampling settings for one sequence (the API converts OpenAI wire fields into this in one
+/// place). Defaults are neutral; the server fills unset values from generation_config.json / config.
+/// </summary>
+public sealed record SamplingParams
+{
+    /// <summary>0 means greedy (argmax).</summary>
+    public float Temperature { get; init; } = 1f;
+    /// <summary>1 disables nucleus filtering.</summary>
+    public float TopP { get; init; } = 1f;
+    /// <summary>0 (or less) disables top-k.</summary>
+    public int TopK { get; init; }
+    /// <summary>0 disables min-p.</summary>
+    public float MinP { get; init; }
+    public float PresencePenalty { get; init; }
+    public float FrequencyPenalty { get; init; }
+    /// <summary>1 disables the (multiplicative, HF-style) repetition penalty.</summary>
+    public float RepetitionPenalty { get; init; } = 1f;
+    /// <summary>Same seed, same prompt, same params → same tokens. Null: a random seed.</summary>
+    public long? Seed { get; init; }
+    public int MaxTokens { get; init; } = 256;
+    /// <summary>Generation stops when the decoded text contains one of these (not included in the output).</summary>
+    public IReadOnlyList<string> StopStrings { get; init; } = [];
+    /// <summary>Extra stop token ids besides the model's eos ids.</summary>
+    public IReadOnlyList<int> StopTokenIds { get; init; } = [];
+    public bool IgnoreEos { get; init; }
+    /// <summary>Null: no logprobs. 0: only the chosen token's logprob. N: also the top N alternatives.</summary>
+    public int? Logprobs { get; init; }
+    /// <summary>Drop special tokens (ids flagged special in tokenizer.json) from the output text.</summary>
+    public bool SkipSpecialTokens { get; init; } = true;
+}
