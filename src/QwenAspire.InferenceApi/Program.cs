@@ -1,8 +1,24 @@
-var builder = WebApplication.CreateBuilder(args);
-builder.AddServiceDefaults();
+using QwenAspire.InferenceApi.Api;
+using QwenAspire.InferenceApi.Hosting;
+using QwenAspire.InferenceApi.Options;
 
-var app = builder.Build();
-app.MapDefaultEndpoints();
-app.Run();
+return await StartupGuard.RunAsync(() => Program.CreateApp(args).RunAsync());
 
-public partial class Program;
+public partial class Program
+{
+    /// <summary>The whole service, in order. Functional tests start the same app on a loopback port.</summary>
+    public static WebApplication CreateApp(string[] args)
+    {
+        var commandLine = ServiceCommandLine.Parse(args);   // --model, --lora NAME=DIR, --api-key, --port, …
+        var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. commandLine.RemainingArgs] });
+        builder.AddServiceConfiguration(commandLine);       // command line > environment > service_config.yaml > defaults
+        builder.AddServiceDefaults();                       // OpenTelemetry, /health, /alive
+        builder.AddInferenceApi();                          // options, auth, protocol, serving, model loading
+
+        var app = builder.Build();
+        app.UseInferenceApiPipeline();                      // exception barrier, OpenAI 404/405, API keys
+        app.MapDefaultEndpoints();                          // /health (503 while the model loads), /alive
+        app.MapInferenceApi();                              // the route table
+        return app;
+    }
+}

@@ -1,0 +1,78 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using QwenAspire.InferenceApi.Protocol;
+
+namespace QwenAspire.InferenceApi.Api;
+
+/// <summary>
+/// Reads a request body into a wire type, turning every way it can be wrong into an OpenAI error that
+/// names the field: malformed JSON, wrong types, a body that is not an object, a body over the size limit.
+/// Unknown fields are accepted and logged once per name.
+/// </summary>
+public sealed partial class JsonBodyReader(ILogger<JsonBodyReader> logger)
+{
+    private readonly ConcurrentDictionary<string, bool> _reportedUnknown = new(StringComparer.Ordinal);
+
+    public async Task<(T? Body, ApiError? Error)> ReadAsync<T>(HttpRequest request, Func<T, Dictionary<string, JsonElement>?> unknown)
+        where T : class
+    {
+        T? body;
+        try
+        {
+            body = await JsonSerializer.DeserializeAsync<T>(request.Body, ProtocolJson.Options, request.HttpContext.RequestAborted);
+        }
+        catch (JsonException ex)
+        {
+            return (null, FromJsonException(ex));
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, ApiError.BodyTooLarge(request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize));
+        }
+        if (body is null)
+            return (null, ApiError.BadRequest("The request body must be a JSON object.", null, "invalid_json"));
+
+        if (unknown(body) is { Count: > 0 } fields)
+            foreach (var name in fields.Keys)
+                if (_reportedUnknown.TryAdd($"{request.Path}:{name}", true))
+                    LogUnknownField(logger, name, request.Path);
+        return (body, null);
+    }
+
+    internal static ApiError FromJsonException(JsonException ex)
+    {
+        string? param = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
+        string detail = FirstSentence(ex.Message);
+        var converted = ConvertedTo().Match(ex.Message);
+        if (param is not null && converted.Success)
+            return ApiError.BadRequest($"'{param}' has the wrong type: expected {Describe(converted.Groups[1].Value)}.", param, "invalid_type");
+        if (param is null && converted.Success)
+            return ApiError.BadRequest("The request body must be a JSON object.", null, "invalid_json");
+        return ApiError.BadRequest($"The request body is not valid JSON: {detail}" +
+                                   (ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : ""),
+            param, "invalid_json");
+    }
+
+    private static string FirstSentence(string message)
+    {
+        int cut = message.IndexOf(" Path:", StringComparison.Ordinal);
+        return (cut > 0 ? message[..cut] : message).Trim();
+    }
+
+    private static string Describe(string clrType) => clrType switch
+    {
+        _ when clrType.Contains("Single") || clrType.Contains("Double") => "a number",
+        _ when clrType.Contains("Int32") || clrType.Contains("Int64") => "an integer",
+        _ when clrType.Contains("Boolean") => "true or false",
+        _ when clrType.Contains("String") && !clrType.Contains("List") => "a string",
+        _ when clrType.Contains("List") || clrType.Contains("JsonArray") => "an array",
+        _ => "an object",
+    };
+
+    [GeneratedRegex(@"could not be converted to (\S+?)\.?\s")]
+    private static partial Regex ConvertedTo();
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Ignoring unknown request field '{Field}' on {Path} (logged once).")]
+    private static partial void LogUnknownField(ILogger logger, string field, string path);
+}

@@ -1,0 +1,35 @@
+using Microsoft.Extensions.Configuration;
+
+namespace QwenAspire.InferenceApi.Options;
+
+/// <summary>The <c>model</c> section: which checkpoint and adapters to serve and how to run them.</summary>
+public sealed class ModelOptions
+{
+    public const string Section = "model";
+
+    /// <summary>Hugging Face folder of the base model. Empty: serve the generated demo model.</summary>
+    public string? Path { get; set; }
+
+    /// <summary>Name clients pass as <c>model</c>. Default: the model folder's name.</summary>
+    [ConfigurationKeyName("served_model_name")]
+    public string? ServedModelName { get; set; }
+
+    /// <summary>LoRA adapters: served name → PEFT adapter folder (<c>--lora NAME=DIR</c>).</summary>
+    public Dictionary<string, string> Adapters { get; set; } = new(StringComparer.Ordinal);
+
+    /// <summary>auto | float32 | bfloat16 | float16.</summary>
+    public string Dtype { get; set; } = "auto";
+
+    /// <summary>auto | cpu | cuda.</summary>
+    public string Device { get; set; } = "auto";
+
+    /// <summary>Torch intra-op threads; 0 keeps torch's default.</summary>
+    public int Threads { get; set; }
+
+    /// <summary>Where the demo model is generated when no model is configured. Default: a temp folder.</summary>
+    [ConfigurationKeyName("demo_directory")]
+    public string? DemoDirectory { get; set; }
+
+    public static readonly string[] Dtypes = ["auto", "float32", "bfloat16", "float16"];
+    public static readonly string[] Devices = ["auto", "cpu", "cuda"];
+}

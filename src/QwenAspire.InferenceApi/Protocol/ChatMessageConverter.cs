@@ -1,0 +1,98 @@
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using QwenAspire.InferenceApi.Api;
+
+namespace QwenAspire.InferenceApi.Protocol;
+
+/// <summary>
+/// Turns wire messages into what the chat template reads, keeping them as the client sent them (string
+/// tool arguments stay strings, null content stays null) so rendering matches Hugging Face exactly.
+/// Text-part arrays become one string; "developer" is read as "system".
+/// </summary>
+public static class ChatMessageConverter
+{
+    private static readonly string[] s_roles = ["system", "user", "assistant", "tool"];
+
+    public static ApiError? TryConvert(IReadOnlyList<ChatMessageParam> messages, out JsonArray converted)
+    {
+        converted = [];
+        for (int i = 0; i < messages.Count; i++)
+        {
+            var m = messages[i];
+            string at = $"messages[{i}]";
+            if (m is null) return ApiError.BadRequest($"'{at}' must be an object.", at, "invalid_type");
+            if (string.IsNullOrEmpty(m.Role)) return ApiError.MissingField($"{at}.role");
+            string role = m.Role == "developer" ? "system" : m.Role;
+            if (!s_roles.Contains(role))
+                return ApiError.BadRequest($"'{at}.role' must be one of system, user, assistant, tool; got '{m.Role}'.", $"{at}.role");
+
+            var error = ConvertContent(m.Content, role, at, out var content);
+            if (error is not null) return error;
+            var message = new JsonObject { ["role"] = role, ["content"] = content };
+
+            if (m.ToolCalls is { Count: > 0 })
+            {
+                if (role != "assistant")
+                    return ApiError.BadRequest($"'{at}.tool_calls' is only allowed on assistant messages.", $"{at}.tool_calls");
+                var calls = new JsonArray();
+                for (int j = 0; j < m.ToolCalls.Count; j++)
+                {
+                    var call = m.ToolCalls[j];
+                    if (call?.Function?.Name is not { Length: > 0 } name)
+                        return ApiError.MissingField($"{at}.tool_calls[{j}].function.name");
+                    var function = new JsonObject { ["name"] = name, ["arguments"] = ArgumentsNode(call.Function.Arguments) };
+                    var node = new JsonObject { ["type"] = call.Type ?? "function", ["function"] = function };
+                    if (call.Id is not null) node["id"] = call.Id;
+                    calls.Add(node);
+                }
+                message["tool_calls"] = calls;
+            }
+            if (m.ToolCallId is not null) message["tool_call_id"] = m.ToolCallId;
+            if (m.Name is not null) message["name"] = m.Name;
+            if ((m.ReasoningContent ?? m.Reasoning) is { } reasoning) message["reasoning_content"] = reasoning;
+            converted.Add(message);
+        }
+        return null;
+    }
+
+    private static ApiError? ConvertContent(JsonElement? content, string role, string at, out JsonNode? result)
+    {
+        result = null;
+        if (content is not { } c || c.ValueKind == JsonValueKind.Null)
+            return role == "assistant" ? null : ApiError.MissingField($"{at}.content");
+        if (c.ValueKind == JsonValueKind.String)
+        {
+            result = c.GetString();
+            return null;
+        }
+        if (c.ValueKind != JsonValueKind.Array)
+            return ApiError.BadRequest($"'{at}.content' must be a string or an array of text parts.", $"{at}.content", "invalid_type");
+
+        var text = new StringBuilder();
+        int index = 0;
+        foreach (var part in c.EnumerateArray())
+        {
+            if (part.ValueKind != JsonValueKind.Object || !part.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+                return ApiError.BadRequest($"'{at}.content[{index}]' must be an object with a 'type'.", $"{at}.content[{index}]", "invalid_type");
+            if (type.GetString() != "text")
+                return ApiError.BadRequest($"'{at}.content[{index}]': content part type '{type.GetString()}' is not supported; this model reads text only.",
+                    $"{at}.content[{index}]", "unsupported_value");
+            if (!part.TryGetProperty("text", out var t) || t.ValueKind != JsonValueKind.String)
+                return ApiError.MissingField($"{at}.content[{index}].text");
+            // Parts are joined with newlines, as vLLM does.
+            if (index > 0) text.Append('\n');
+            text.Append(t.GetString());
+            index++;
+        }
+        result = text.ToString();
+        return null;
+    }
+
+    private static JsonNode? ArgumentsNode(JsonElement? arguments) => arguments switch
+    {
+        null => "{}",
+        { ValueKind: JsonValueKind.String } s => s.GetString(),
+        { } other => JsonNode.Parse(other.GetRawText()),
+    };
+}

@@ -1,0 +1,36 @@
+using QwenAspire.Engine.Sampling;
+using QwenAspire.InferenceApi.Serving;
+
+namespace QwenAspire.InferenceApi.Protocol;
+
+/// <summary>The one place where wire fields become engine sampling settings (vLLM's to_sampling_params).</summary>
+public static class SamplingMapper
+{
+    /// <param name="requestedMaxTokens">max_tokens / max_completion_tokens as sent (null: the server default).</param>
+    /// <param name="logprobs">Null: none. 0: chosen token only. N: also the top N.</param>
+    /// <param name="choiceIndex">With a seed, choice i uses seed + i so n &gt; 1 choices differ yet replay exactly.</param>
+    public static SamplingParams ToSamplingParams(
+        ISamplingRequest r, int? requestedMaxTokens, int? logprobs, IReadOnlyList<string> stops,
+        SamplingDefaults defaults, int defaultMaxTokens, int promptLength, int maxContextLength, int choiceIndex)
+    {
+        // The prompt has been checked to leave room; a longer request is capped (finish_reason "length").
+        int room = Math.Max(1, maxContextLength - promptLength);
+        return new SamplingParams
+        {
+            Temperature = r.Temperature ?? defaults.Temperature,
+            TopP = r.TopP ?? defaults.TopP,
+            TopK = r.TopK is { } k ? Math.Max(0, k) : defaults.TopK,
+            MinP = r.MinP ?? defaults.MinP,
+            PresencePenalty = r.PresencePenalty ?? 0f,
+            FrequencyPenalty = r.FrequencyPenalty ?? 0f,
+            RepetitionPenalty = r.RepetitionPenalty ?? defaults.RepetitionPenalty,
+            Seed = r.Seed is { } seed ? unchecked(seed + choiceIndex) : null,
+            MaxTokens = Math.Min(requestedMaxTokens ?? defaultMaxTokens, room),
+            StopStrings = stops,
+            StopTokenIds = r.StopTokenIds ?? [],
+            IgnoreEos = r.IgnoreEos ?? false,
+            Logprobs = logprobs,
+            SkipSpecialTokens = r.SkipSpecialTokens ?? true,
+        };
+    }
+}

@@ -1,0 +1,116 @@
+using QwenAspire.Engine.Generation;
+using QwenAspire.InferenceApi.Protocol;
+
+namespace QwenAspire.InferenceApi.Serving;
+
+/// <summary>
+/// One chat choice as it is generated: its token ids, logprobs and the text split into reasoning,
+/// content and tool calls. Streaming turns each step into deltas; non-streaming reads the totals.
+/// </summary>
+public sealed class ChatChoiceState(int index, bool parseTools, IPromptProcessor prompt)
+{
+    private readonly ReasoningSplitter _reasoning = new();
+    private readonly ToolCallParser? _tools = parseTools ? new ToolCallParser() : null;
+    private readonly System.Text.StringBuilder _reasoningText = new();
+    private readonly System.Text.StringBuilder _contentText = new();
+    private readonly List<ToolCall> _toolCalls = [];
+
+    public int Index { get; } = index;
+    public List<int> TokenIds { get; } = [];
+    public List<ChatTokenLogprob>? Logprobs { get; private set; }
+    public FinishReason? Finish { get; private set; }
+    public string? StopReason { get; private set; }
+    public int CompletionTokens { get; private set; }
+
+    /// <summary>finish_reason on the wire: a stop that produced tool calls is reported as "tool_calls".</summary>
+    public string? FinishReasonText => Finish switch
+    {
+        FinishReason.Stop when _toolCalls.Count > 0 => "tool_calls",
+        FinishReason.Stop => "stop",
+        FinishReason.Length => "length",
+        FinishReason.Abort => "abort",
+        _ => null,
+    };
+
+    /// <summary>Takes one engine event; returns the deltas to stream for it (possibly none).</summary>
+    public IReadOnlyList<ChatDelta> Apply(GenerationOutput output)
+    {
+        if (output.TokenId is { } id) TokenIds.Add(id);
+        if (output.Logprob is { } lp)
+            (Logprobs ??= []).Add(ToLogprob(lp, output.TopLogprobs));
+        CompletionTokens = Math.Max(CompletionTokens, output.CompletionTokens);
+
+        var deltas = new List<ChatDelta>();
+        AddDeltas(_reasoning.Feed(output.TextDelta), deltas);
+        if (output.Finish is { } finish)
+        {
+            AddDeltas(_reasoning.Flush(), deltas);
+            if (_tools is not null) AddContent(_tools.Flush(), deltas);
+            Finish = finish;
+            StopReason = output.StopReason;
+        }
+        return deltas;
+    }
+
+    public ChatResponseMessage ToMessage()
+    {
+        string content = _contentText.ToString();
+        if (_toolCalls.Count > 0) content = content.Trim();
+        return new ChatResponseMessage
+        {
+            Content = _toolCalls.Count > 0 && content.Length == 0 ? null : content,
+            ReasoningContent = _reasoningText.Length == 0 ? null : _reasoningText.ToString(),
+            ToolCalls = _toolCalls.Count == 0 ? null : _toolCalls,
+        };
+    }
+
+    private void AddDeltas(ReasoningSplitter.Delta split, List<ChatDelta> deltas)
+    {
+        if (split.Reasoning.Length > 0)
+        {
+            _reasoningText.Append(split.Reasoning);
+            deltas.Add(new ChatDelta { ReasoningContent = split.Reasoning });
+        }
+        if (split.Content.Length == 0) return;
+        if (_tools is null)
+        {
+            _contentText.Append(split.Content);
+            deltas.Add(new ChatDelta { Content = split.Content });
+        }
+        else
+        {
+            AddContent(_tools.Feed(split.Content), deltas);
+        }
+    }
+
+    private void AddContent(IReadOnlyList<ToolCallParser.Event> events, List<ChatDelta> deltas)
+    {
+        foreach (var e in events)
+        {
+            switch (e)
+            {
+                case ToolCallParser.ContentEvent c:
+                    _contentText.Append(c.Text);
+                    deltas.Add(new ChatDelta { Content = c.Text });
+                    break;
+                case ToolCallParser.ToolCallEvent call:
+                    _toolCalls.Add(new ToolCall(call.Id, new FunctionCall(call.Name, call.Arguments)));
+                    // Name and id first, then the arguments, as OpenAI streams them (Dify appends by index).
+                    deltas.Add(new ChatDelta { ToolCalls = [new ToolCallDelta { Index = call.Index, Id = call.Id, Type = "function",
+                        Function = new FunctionCallDelta { Name = call.Name, Arguments = "" } }] });
+                    deltas.Add(new ChatDelta { ToolCalls = [new ToolCallDelta { Index = call.Index,
+                        Function = new FunctionCallDelta { Arguments = call.Arguments } }] });
+                    break;
+            }
+        }
+    }
+
+    private ChatTokenLogprob ToLogprob(TokenLogprob chosen, IReadOnlyList<TokenLogprob>? top)
+    {
+        string text = prompt.Decode([chosen.TokenId], skipSpecialTokens: false);
+        return new ChatTokenLogprob(text, chosen.Logprob, Bytes(text),
+            top?.Select(t => { string s = prompt.Decode([t.TokenId], false); return new ChatTopLogprob(s, t.Logprob, Bytes(s)); }).ToList() ?? []);
+    }
+
+    private static int[] Bytes(string text) => System.Text.Encoding.UTF8.GetBytes(text).Select(b => (int)b).ToArray();
+}

@@ -1,0 +1,52 @@
+using System.Text.Json.Nodes;
+using QwenAspire.Engine.Generation;
+
+namespace QwenAspire.InferenceApi.Serving;
+
+/// <summary>What serving needs from the checkpoint's tokenizer and chat template.</summary>
+public interface IPromptProcessor
+{
+    int[] Encode(string text);
+    string Decode(IReadOnlyList<int> tokenIds, bool skipSpecialTokens);
+    /// <summary>Renders a conversation with the checkpoint's own chat template.</summary>
+    /// <exception cref="ChatTemplateRejectedException">The template raised an error (bad conversation: HTTP 400).</exception>
+    string RenderChat(JsonArray messages, JsonArray? tools, bool addGenerationPrompt, IReadOnlyDictionary<string, JsonNode?> kwargs);
+}
+
+/// <summary>The chat template refused the conversation (its <c>raise_exception</c>); the message is the template's.</summary>
+public sealed class ChatTemplateRejectedException(string message, Exception? inner = null) : Exception(message, inner);
+
+/// <summary>Sampling values used where a request sets none: service_config.yaml, else generation_config.json.</summary>
+public sealed record SamplingDefaults(float Temperature = 1f, float TopP = 1f, int TopK = 0, float MinP = 0f, float RepetitionPenalty = 1f);
+
+/// <summary>
+/// The loaded model set: one base checkpoint and its LoRA adapters, each under a served name, all behind
+/// one engine loop. Built by the model loader once loading has finished.
+/// </summary>
+public sealed class ServedModels
+{
+    public required string BaseName { get; init; }
+    public IReadOnlyList<string> AdapterNames { get; init; } = [];
+    public required IInferenceEngine Engine { get; init; }
+    public required IPromptProcessor Prompt { get; init; }
+    public required int MaxContextLength { get; init; }
+    public required int VocabSize { get; init; }
+    public SamplingDefaults Defaults { get; init; } = new();
+    public long CreatedUnixSeconds { get; init; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
+
+    public IEnumerable<string> Names => [BaseName, .. AdapterNames];
+
+    /// <summary>Maps a served name to the adapter to run (null: the base model).</summary>
+    public bool TryResolve(string model, out string? adapter)
+    {
+        adapter = null;
+        if (string.Equals(model, BaseName, StringComparison.Ordinal)) return true;
+        foreach (var name in AdapterNames)
+            if (string.Equals(model, name, StringComparison.Ordinal))
+            {
+                adapter = name;
+                return true;
+            }
+        return false;
+    }
+}

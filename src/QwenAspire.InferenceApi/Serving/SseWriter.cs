@@ -1,0 +1,58 @@
+using System.Text;
+using System.Text.Json;
+using Microsoft.AspNetCore.Http.Features;
+using QwenAspire.InferenceApi.Api;
+using QwenAspire.InferenceApi.Protocol;
+
+namespace QwenAspire.InferenceApi.Serving;
+
+/// <summary>
+/// Server-sent events the way OpenAI sends them and Dify reads them: <c>data: {json}\n\n</c>, one line per
+/// event, no <c>event:</c> lines, flushed per event, ending with <c>data: [DONE]</c>. JSON is written compact,
+/// so an event never spans lines; text deltas are whole characters (the engine never splits UTF-8).
+/// </summary>
+public sealed class SseWriter(HttpResponse response)
+{
+    private static readonly byte[] s_prefix = "data: "u8.ToArray();
+    private static readonly byte[] s_suffix = "\n\n"u8.ToArray();
+    private static readonly byte[] s_done = "data: [DONE]\n\n"u8.ToArray();
+
+    public bool Started => response.HasStarted;
+
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no"; // nginx in front of Dify must not buffer the stream
+        response.HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        await response.StartAsync(cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+
+    public async Task WriteAsync<T>(T payload, CancellationToken cancellationToken)
+    {
+        byte[] json = JsonSerializer.SerializeToUtf8Bytes(payload, ProtocolJson.Options);
+        await response.Body.WriteAsync(s_prefix, cancellationToken);
+        await response.Body.WriteAsync(json, cancellationToken);
+        await response.Body.WriteAsync(s_suffix, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>An error after the stream started: an <c>{"error":…}</c> event, then [DONE].</summary>
+    public async Task WriteErrorAsync(ApiError error, CancellationToken cancellationToken)
+    {
+        await WriteAsync(error.ToResponse(), cancellationToken);
+        await WriteDoneAsync(cancellationToken);
+    }
+
+    public async Task WriteDoneAsync(CancellationToken cancellationToken)
+    {
+        await response.Body.WriteAsync(s_done, cancellationToken);
+        await response.Body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>Text of one event as it goes on the wire (tests and docs).</summary>
+    public static string Format<T>(T payload) =>
+        "data: " + Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(payload, ProtocolJson.Options)) + "\n\n";
+}
