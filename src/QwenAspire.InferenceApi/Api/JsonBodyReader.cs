@@ -51,7 +51,7 @@ public sealed partial class JsonBodyReader(ILogger<JsonBodyReader> logger)
             return ApiError.BadRequest("The request body must be a JSON object.", null, "invalid_json");
         return ApiError.BadRequest($"The request body is not valid JSON: {detail}" +
                                    (ex.LineNumber is { } line ? $" (line {line + 1}, byte {ex.BytePositionInLine + 1})" : ""),
-            param, "invalid_json");
+            null, "invalid_json");
     }
 
     private static string FirstSentence(string message)

@@ -25,7 +25,7 @@ public static class RequestValidation
         if (r.N is < 1 or > MaxChoices) return Range("n", $"between 1 and {MaxChoices}", r.N);
         if (maxTokens is < 1) return Range(maxTokensParam, "at least 1", maxTokens);
         if (r.StreamOptions is not null && r.Stream != true)
-            return ApiError.BadRequest("Stream options can only be defined when `stream=True`.", "stream_options");
+            return ApiError.BadRequest("Stream options (`stream_options`) can only be defined when `stream=True`.", "stream_options");
         if (r.StopTokenIds?.Any(id => id < 0) == true) return Range("stop_token_ids", "non-negative token ids", null);
         return ParseStop(r.Stop, out _);
     }
