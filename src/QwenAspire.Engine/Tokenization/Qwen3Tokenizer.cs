@@ -147,7 +147,18 @@ public sealed class Qwen3Tokenizer
     {
         // Everything below U+0300 is NFC-stable and cannot combine, so ASCII/Latin-1 text skips ICU.
         if (text.IndexOfAnyExceptInRange('\0', '\u02FF') < 0 || text.IsNormalized()) return text;
-        return text.ToString().Normalize(NormalizationForm.FormC);
+
+        // '\n' neither composes nor reorders with its neighbours, so NFC(a + "\n" + b) = NFC(a) + "\n" + NFC(b):
+        // only the lines that need it go through ICU, which matters for long prompts with one odd char.
+        var result = new StringBuilder(text.Length);
+        foreach (var range in text.Split('\n'))
+        {
+            if (range.Start.Value > 0) result.Append('\n');
+            var line = text[range];
+            if (line.IsNormalized()) result.Append(line);
+            else result.Append(line.ToString().Normalize(NormalizationForm.FormC));
+        }
+        return result.ToString();
     }
 
     /// <summary>UTF-8 (and so HF) cannot carry lone surrogates; they become U+FFFD, as UTF-8 encoding would make them.</summary>

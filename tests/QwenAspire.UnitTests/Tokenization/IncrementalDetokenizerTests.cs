@@ -53,6 +53,23 @@ public sealed class IncrementalDetokenizerTests
     }
 
     [Fact]
+    public void RandomByteTokensStreamToTheSameTextAsOneShotDecode()
+    {
+        // Single-byte tokens in random order make invalid UTF-8 of every kind (stray continuation bytes,
+        // truncated and overlong sequences); streaming must replace them exactly where a one-shot decode does.
+        // Ids 0-255 of Qwen's vocab are the 256 single-byte tokens.
+        Assert.All(Enumerable.Range(0, 256), id => Assert.Single(Tokenizer.IdToToken(id)!));
+        var random = new Random(1234);
+        for (var trial = 0; trial < 200; trial++)
+        {
+            var ids = Enumerable.Range(0, 24).Select(_ => random.Next(3) == 0 ? random.Next(0, 151669) : random.Next(0, 256)).ToArray();
+            var detokenizer = Tokenizer.CreateDetokenizer();
+            var streamed = string.Concat(ids.Select(detokenizer.Push)) + detokenizer.Flush();
+            Assert.Equal(Tokenizer.Decode(ids), streamed);
+        }
+    }
+
+    [Fact]
     public void FlushTurnsAnIncompleteCharacterIntoOneReplacementChar()
     {
         // "中" is E4 B8 AD; its first byte alone is the single-byte token for 0xE4.
