@@ -1,3 +1,4 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using QwenAspire.InferenceApi.Hosting;
 using QwenAspire.InferenceApi.Options;
@@ -82,5 +83,21 @@ public sealed class ConfigurationTests
     {
         var ex = Assert.Throws<FileNotFoundException>(() => Program.CreateApp(["--config", "/no/such/service_config.yaml"]));
         Assert.Contains("/no/such/service_config.yaml", ex.Message);
+    }
+
+    [Fact]
+    public async Task TheShippedServiceConfigIsValid()
+    {
+        string shipped = Path.Combine(AppContext.BaseDirectory, "service_config.yaml");
+        await using var app = Program.CreateApp(["--config", shipped, "--host", "127.0.0.1", "--port", "0"]);
+        var model = app.Services.GetRequiredService<IOptions<ModelOptions>>().Value;
+        Assert.Empty(model.Adapters);
+        Assert.Equal(1024, app.Services.GetRequiredService<IOptions<GenerationDefaultsOptions>>().Value.MaxTokens);
+        foreach (var validate in new Action[]
+                 {
+                     () => _ = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value,
+                     () => _ = app.Services.GetRequiredService<IOptions<GenerationDefaultsOptions>>().Value,
+                 })
+            validate();
     }
 }

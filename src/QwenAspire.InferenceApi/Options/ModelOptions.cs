@@ -17,7 +17,7 @@ public sealed class ModelOptions
     /// <summary>LoRA adapters: served name → PEFT adapter folder (<c>--lora NAME=DIR</c>).</summary>
     public Dictionary<string, string> Adapters { get; set; } = new(StringComparer.Ordinal);
 
-    /// <summary>auto | float32 | bfloat16 | float16.</summary>
+    /// <summary>Weight storage: auto | float32 (f32) | bfloat16 (bf16) | float16 (f16).</summary>
     public string Dtype { get; set; } = "auto";
 
     /// <summary>auto | cpu | cuda.</summary>
@@ -30,6 +30,15 @@ public sealed class ModelOptions
     [ConfigurationKeyName("demo_directory")]
     public string? DemoDirectory { get; set; }
 
-    public static readonly string[] Dtypes = ["auto", "float32", "bfloat16", "float16"];
+    public static readonly string[] Dtypes = ["auto", "float32", "f32", "bfloat16", "bf16", "float16", "f16"];
+
+    /// <summary>The engine's spelling (auto|f32|bf16|f16) of <see cref="Dtype"/>.</summary>
+    public string EngineDtype => Dtype.ToLowerInvariant() switch
+    {
+        "float32" => "f32",
+        "bfloat16" => "bf16",
+        "float16" => "f16",
+        var other => other,
+    };
     public static readonly string[] Devices = ["auto", "cpu", "cuda"];
 }

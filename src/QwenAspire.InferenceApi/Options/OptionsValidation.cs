@@ -16,13 +16,13 @@ public sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
             errors.Add($"model.device: '{o.Device}' is not one of {string.Join(", ", ModelOptions.Devices)}.");
         if (o.Threads < 0)
             errors.Add($"model.threads: must be 0 (torch default) or positive, got {o.Threads}.");
-        if (o.ServedModelName is { } served && string.IsNullOrWhiteSpace(served))
-            errors.Add("model.served_model_name: must not be blank.");
+        if (o.ServedModelName is { Length: > 0 } served && served.Trim() != served)
+            errors.Add($"model.served_model_name: '{served}' has leading or trailing spaces.");
         foreach (var (adapter, dir) in o.Adapters)
         {
             if (string.IsNullOrWhiteSpace(dir) || !Directory.Exists(dir))
                 errors.Add($"model.adapters.{adapter}: the adapter folder '{dir}' does not exist.");
-            if (adapter == o.ServedModelName)
+            if (adapter == o.ServedModelName && o.ServedModelName is { Length: > 0 })
                 errors.Add($"model.adapters.{adapter}: the adapter name equals model.served_model_name.");
         }
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
