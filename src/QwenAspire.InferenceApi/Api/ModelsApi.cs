@@ -33,7 +33,8 @@ public static class ModelsApi
 
     private static IEnumerable<ModelCard> Cards(ServedModels models)
     {
-        yield return new ModelCard(models.BaseName, models.CreatedUnixSeconds, models.BaseName, null, models.MaxContextLength);
+        if (models.BaseServed)
+            yield return new ModelCard(models.BaseName, models.CreatedUnixSeconds, models.BaseName, null, models.MaxContextLength);
         foreach (var adapter in models.AdapterNames)
             yield return new ModelCard(adapter, models.CreatedUnixSeconds, models.BaseName, models.BaseName, models.MaxContextLength);
     }

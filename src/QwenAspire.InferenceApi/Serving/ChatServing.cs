@@ -40,9 +40,9 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
         {
             await streams.WaitForFirstAsync(ct);
         }
-        catch (EngineOverloadedException ex)
+        catch (Exception ex) when (EngineErrors.From(ex) is { } refused)
         {
-            return ApiError.Overloaded(ex.RetryAfter).ToResult();
+            return refused.ToResult();
         }
 
         var response = new ChatResponseFactory(id, request.Model!, request.ReturnTokenIds == true ? promptIds : null);

@@ -26,16 +26,18 @@ public sealed class ChoiceStreams : IAsyncDisposable
     }
 
     /// <summary>
-    /// Waits for the first event so that a full queue (thrown before any token) can still be answered with
-    /// HTTP 429 instead of a started stream.
+    /// Waits for the first event so that a refusal (full queue, a value the engine rejects — thrown before
+    /// any token) can still be answered with a status code instead of a started stream.
     /// </summary>
-    /// <exception cref="EngineOverloadedException">The engine refused the request.</exception>
+    /// <exception cref="EngineOverloadedException">The engine queue is full.</exception>
+    /// <exception cref="ArgumentException">The engine refused the request's values.</exception>
     public async Task WaitForFirstAsync(CancellationToken cancellationToken)
     {
         if (_first is not null) return;
         if (!await _channel.Reader.WaitToReadAsync(cancellationToken)) return;
         var item = await _channel.Reader.ReadAsync(cancellationToken);
-        if (item.Error is EngineOverloadedException overloaded) throw overloaded;
+        if (item.Error is EngineOverloadedException or ArgumentException)
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(item.Error);
         _first = item;
     }
 

@@ -48,9 +48,9 @@ public sealed partial class CompletionServing(ModelHost host, IOptions<Generatio
         {
             await streams.WaitForFirstAsync(ct);
         }
-        catch (EngineOverloadedException ex)
+        catch (Exception ex) when (EngineErrors.From(ex) is { } refused)
         {
-            return ApiError.Overloaded(ex.RetryAfter).ToResult();
+            return refused.ToResult();
         }
 
         int promptTokens = promptIds.Sum(ids => ids.Length);

@@ -34,13 +34,16 @@ public sealed class ServedModels
     public SamplingDefaults Defaults { get; init; } = new();
     public long CreatedUnixSeconds { get; init; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
-    public IEnumerable<string> Names => [BaseName, .. AdapterNames];
+    /// <summary>False when a single adapter is merged into the weights: the base model itself is then not served.</summary>
+    public bool BaseServed { get; init; } = true;
+
+    public IEnumerable<string> Names => BaseServed ? [BaseName, .. AdapterNames] : AdapterNames;
 
     /// <summary>Maps a served name to the adapter to run (null: the base model).</summary>
     public bool TryResolve(string model, out string? adapter)
     {
         adapter = null;
-        if (string.Equals(model, BaseName, StringComparison.Ordinal)) return true;
+        if (BaseServed && string.Equals(model, BaseName, StringComparison.Ordinal)) return true;
         foreach (var name in AdapterNames)
             if (string.Equals(model, name, StringComparison.Ordinal))
             {
