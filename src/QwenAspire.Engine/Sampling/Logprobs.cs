@@ -9,13 +9,14 @@ namespace QwenAspire.Engine.Sampling;
 public static class Logprobs
 {
     /// <summary>log Σ exp(logits), computed stably in double.</summary>
-    public static double LogSumExp(ReadOnlySpan<float> logits)
+    public static double LogSumExp(ReadOnlySpan<float> logits) => LogSumExp(logits, new float[logits.Length]);
+
+    /// <summary>As <see cref="LogSumExp(ReadOnlySpan{float})"/>, using <paramref name="scratch"/> (at least as long) for the exponentials.</summary>
+    public static double LogSumExp(ReadOnlySpan<float> logits, Span<float> scratch)
     {
         var max = VectorMath.Max(logits);
         if (float.IsNegativeInfinity(max)) return double.NegativeInfinity;
-        double sum = 0;
-        foreach (var v in logits) sum += Math.Exp(v - max);
-        return max + Math.Log(sum);
+        return max + Math.Log(VectorMath.ExpWeights(logits, max, 1f, float.NegativeInfinity, scratch[..logits.Length]));
     }
 
     /// <summary>The <paramref name="n"/> best tokens (higher logit, then lower id) with their logprobs, best first.</summary>

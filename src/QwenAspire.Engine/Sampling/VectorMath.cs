@@ -33,4 +33,22 @@ internal static class VectorMath
             throw new InvalidOperationException("The model produced NaN logits.");
         return idx;
     }
+
+    /// <summary>
+    /// Writes <c>w[i] = exp((x[i] − max)·scale)</c>, zero where <c>x[i] &lt; threshold</c> (or NaN), and returns Σw in double.
+    /// Scalar MathF.Exp: on .NET 10 / AVX2 it measured faster than Vector.Exp (a software fallback);
+    /// a polynomial SIMD exp is the next step if this pass shows up in profiles (~1.8 ms per 152k here).
+    /// </summary>
+    public static double ExpWeights(ReadOnlySpan<float> x, float max, float scale, float threshold, Span<float> weights)
+    {
+        double total = 0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            var v = x[i];
+            var w = v >= threshold ? MathF.Exp((v - max) * scale) : 0f;
+            weights[i] = w;
+            total += w;
+        }
+        return total;
+    }
 }
