@@ -87,7 +87,7 @@ public sealed class SamplerTests
         // All ties: the nucleus is the lowest ids, and the selection window must grow to the whole vocabulary.
         const int vocab = 151_936;
         var logits = new float[vocab];
-        var draws = Draw(logits, new SamplingParams { TopP = 0.5f }, 100);
+        var draws = Draw(logits, new SamplingParams { TopP = 0.5f }, 30);
         Assert.All(draws, t => Assert.True(t < vocab / 2 + 1, $"token {t} is outside the nucleus"));
         Assert.True(draws.Max() > vocab / 8, "draws should spread over the nucleus");
     }
