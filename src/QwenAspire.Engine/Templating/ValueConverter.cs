@@ -18,7 +18,7 @@ internal static class ValueConverter
         int i => (long)i,
         JsonNode node => FromNode(node),
         JsonElement e => FromElement(e),
-        PyDict or List<object?> or PyTuple or Namespace or Undefined => value,
+        PyDict or PyTuple or Namespace or Undefined => value,
         short or byte or sbyte or ushort or uint => Convert.ToInt64(value, CultureInfo.InvariantCulture),
         ulong u => u <= long.MaxValue ? (long)u : (double)u,
         float f => (double)f,
