@@ -7,12 +7,8 @@ internal abstract class Expr(int pos)
 
     public abstract object? Eval(RenderContext ctx);
 
-    /// <summary>Evaluates, turning value-level errors into positioned template errors.</summary>
-    protected object? Guard<TState>(RenderContext ctx, TState state, Func<RenderContext, TState, object?> op)
-    {
-        try { return op(ctx, state); }
-        catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
-    }
+    // Boxed once: comparisons and tests return these instead of boxing a new bool each time.
+    protected static readonly object True = true, False = false;
 }
 
 internal sealed class Const(int pos, object? value) : Expr(pos)
@@ -39,8 +35,12 @@ internal sealed class GetAttrExpr(int pos, Expr target, string name) : Expr(pos)
     public Expr Target { get; } = target;
     public string Name { get; } = name;
 
-    public override object? Eval(RenderContext ctx) =>
-        Guard(ctx, Target.Eval(ctx), (_, obj) => Ops.GetAttr(obj, Name));
+    public override object? Eval(RenderContext ctx)
+    {
+        var obj = Target.Eval(ctx);
+        try { return Ops.GetAttr(obj, Name); }
+        catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
+    }
 }
 
 internal sealed class GetItemExpr(int pos, Expr target, Expr key) : Expr(pos)
@@ -49,7 +49,8 @@ internal sealed class GetItemExpr(int pos, Expr target, Expr key) : Expr(pos)
     {
         var obj = target.Eval(ctx);
         var k = key.Eval(ctx);
-        return Guard(ctx, (obj, k), static (_, s) => Ops.GetItem(s.obj, s.k));
+        try { return Ops.GetItem(obj, k); }
+        catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
     }
 }
 
@@ -61,7 +62,8 @@ internal sealed class SliceExpr(int pos, Expr target, Expr? start, Expr? stop, E
         var a = start?.Eval(ctx);
         var b = stop?.Eval(ctx);
         var c = step?.Eval(ctx);
-        return Guard(ctx, (obj, a, b, c), static (_, s) => Ops.Slice(s.obj, s.a, s.b, s.c));
+        try { return Ops.Slice(obj, a, b, c); }
+        catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
     }
 }
 
@@ -73,8 +75,16 @@ internal sealed class ArgList(List<Expr> positional, List<KeyValuePair<string, E
     public List<Expr> Positional { get; } = positional;
     public List<KeyValuePair<string, Expr>> Keywords { get; } = keywords;
 
+    private static readonly List<KeyValuePair<string, object?>> NoKeywords = [];
+
     public (List<object?> Args, List<KeyValuePair<string, object?>> Kwargs) Eval(RenderContext ctx)
     {
+        if (Keywords.Count == 0)
+        {
+            var only = new List<object?>(Positional.Count);
+            foreach (var e in Positional) only.Add(e.Eval(ctx));
+            return (only, NoKeywords);
+        }
         var args = new List<object?>(Positional.Count);
         foreach (var e in Positional) args.Add(e.Eval(ctx));
         var kwargs = new List<KeyValuePair<string, object?>>(Keywords.Count);
@@ -92,12 +102,16 @@ internal sealed class CallExpr(int pos, Expr callee, ArgList args) : Expr(pos)
     {
         var fn = Callee.Eval(ctx);
         var (a, kw) = Arguments.Eval(ctx);
-        return Guard(ctx, (fn, a, kw), static (c, s) => s.fn switch
+        try
         {
-            ICallable f => f.Call(s.a, s.kw, c),
-            Undefined u => throw u.Fail(),
-            _ => throw new PyError($"'{Py.TypeName(s.fn)}' object is not callable"),
-        });
+            return fn switch
+            {
+                ICallable f => f.Call(a, kw, ctx),
+                Undefined u => throw u.Fail(),
+                _ => throw new PyError($"'{Py.TypeName(fn)}' object is not callable"),
+            };
+        }
+        catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
     }
 }
 
@@ -109,7 +123,8 @@ internal sealed class FilterExpr(int pos, Expr target, string name, Filters.Fn f
     {
         var v = target.Eval(ctx);
         var (a, kw) = args.Eval(ctx);
-        return Guard(ctx, (v, a, kw), (c, s) => fn(s.v, new Args(Name, s.a, s.kw), c));
+        try { return fn(v, new Args(Name, a, kw), ctx); }
+        catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
     }
 }
 
@@ -121,25 +136,30 @@ internal sealed class TestExpr(int pos, Expr target, string name, Tests.Fn fn, A
     {
         var v = target.Eval(ctx);
         var (a, _) = args.Eval(ctx);
-        return Guard(ctx, (v, a), (c, s) => fn(s.v, s.a) != negate);
+        try { return fn(v, a) != negate ? True : False; }
+        catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
     }
 }
 
 internal sealed class NotExpr(int pos, Expr operand) : Expr(pos)
 {
-    public override object? Eval(RenderContext ctx) => !Py.IsTrue(operand.Eval(ctx));
+    public override object? Eval(RenderContext ctx) => Py.IsTrue(operand.Eval(ctx)) ? False : True;
 }
 
 internal sealed class NegExpr(int pos, Expr operand, bool negative) : Expr(pos)
 {
-    public override object? Eval(RenderContext ctx) => Guard(ctx, operand.Eval(ctx), (_, v) => v switch
+    public override object? Eval(RenderContext ctx)
     {
-        long l => (object)(negative ? -l : l),
-        double d => negative ? -d : d,
-        bool b => negative ? -(b ? 1L : 0L) : (b ? 1L : 0L),
-        Undefined u => throw u.Fail(),
-        _ => throw new PyError($"bad operand type for unary {(negative ? '-' : '+')}: '{Py.TypeName(v)}'"),
-    });
+        var v = operand.Eval(ctx);
+        return v switch
+        {
+            long l => (object)(negative ? -l : l),
+            double d => negative ? -d : d,
+            bool b => negative ? -(b ? 1L : 0L) : (b ? 1L : 0L),
+            Undefined u => throw ctx.Error(u.Fail(), Pos),
+            _ => throw ctx.Error(new PyError($"bad operand type for unary {(negative ? '-' : '+')}: '{Py.TypeName(v)}'"), Pos),
+        };
+    }
 }
 
 internal sealed class BinaryExpr(int pos, string op, Expr left, Expr right) : Expr(pos)
@@ -148,7 +168,46 @@ internal sealed class BinaryExpr(int pos, string op, Expr left, Expr right) : Ex
     {
         var a = left.Eval(ctx);
         var b = right.Eval(ctx);
-        return Guard(ctx, (a, b), (_, s) => Ops.Binary(op, s.a, s.b));
+        try { return Ops.Binary(op, a, b); }
+        catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
+    }
+}
+
+/// <summary>
+/// <c>a + b + c …</c> evaluated left to right like Python, but when the operands are strings the result is
+/// built in one concatenation instead of one intermediate string per '+'.
+/// </summary>
+internal sealed class AddChainExpr(int pos, List<Expr> operands, List<int> opPositions) : Expr(pos)
+{
+    public override object? Eval(RenderContext ctx)
+    {
+        object? first = operands[0].Eval(ctx);
+        if (first is string s0)
+        {
+            var parts = new string[operands.Count];
+            parts[0] = s0;
+            for (int i = 1; i < operands.Count; i++)
+            {
+                var v = operands[i].Eval(ctx);
+                if (v is string s) { parts[i] = s; continue; }
+                string soFar = string.Concat(parts.AsSpan(0, i));
+                try { return AddRest(ctx, Ops.Binary("+", soFar, v), i + 1); }
+                catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, opPositions[i]); }
+            }
+            return string.Concat(parts);
+        }
+        return AddRest(ctx, first, 1);
+    }
+
+    private object? AddRest(RenderContext ctx, object? acc, int from)
+    {
+        for (int i = from; i < operands.Count; i++)
+        {
+            var v = operands[i].Eval(ctx);
+            try { acc = Ops.Binary("+", acc, v); }
+            catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, opPositions[i]); }
+        }
+        return acc;
     }
 }
 
@@ -190,11 +249,13 @@ internal sealed class CompareExpr(int pos, Expr first, List<(string Op, Expr Rig
         foreach (var (op, rightExpr) in rest)
         {
             var right = rightExpr.Eval(ctx);
-            bool ok = (bool)Guard(ctx, (left, right), (_, s) => Compare(op, s.left, s.right))!;
-            if (!ok) return false;
+            bool ok;
+            try { ok = Compare(op, left, right); }
+            catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
+            if (!ok) return False;
             left = right;
         }
-        return true;
+        return True;
     }
 
     private static bool Compare(string op, object? a, object? b) => op switch
@@ -237,7 +298,10 @@ internal sealed class DictExpr(int pos, List<(Expr Key, Expr Value)> items) : Ex
         foreach (var (k, v) in items)
         {
             var key = k.Eval(ctx);
-            d[Guard(ctx, key, (_, x) => PyDict.Key(x))!] = v.Eval(ctx);
+            object k2;
+            try { k2 = PyDict.Key(key); }
+            catch (PyError e) { throw ctx.Error(e, Pos); }
+            d[k2] = v.Eval(ctx);
         }
         return d;
     }

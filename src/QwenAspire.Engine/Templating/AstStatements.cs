@@ -20,9 +20,9 @@ internal abstract class Stmt(int pos)
         return Flow.Normal;
     }
 
-    protected void Guard(RenderContext ctx, Action action)
+    protected void Assign(RenderContext ctx, AssignTarget target, Frame frame, object? value)
     {
-        try { action(); }
+        try { target.Assign(ctx, frame, value); }
         catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
     }
 }
@@ -88,7 +88,7 @@ internal sealed class SetStmt(int pos, AssignTarget target, Expr value) : Stmt(p
     public override Flow Render(RenderContext ctx, StringBuilder sb)
     {
         var v = value.Eval(ctx);
-        Guard(ctx, () => target.Assign(ctx, ctx.Frame, v));
+        Assign(ctx, target, ctx.Frame, v);
         return Flow.Normal;
     }
 }
@@ -102,7 +102,7 @@ internal sealed class SetBlockStmt(int pos, AssignTarget target, List<Stmt> body
         RenderAll(body, ctx, inner);
         object? v = inner.ToString();
         if (filter != null) v = filter(ctx, v);
-        Guard(ctx, () => target.Assign(ctx, ctx.Frame, v));
+        Assign(ctx, target, ctx.Frame, v);
         return Flow.Normal;
     }
 }
@@ -112,8 +112,9 @@ internal sealed class ForStmt(int pos, AssignTarget target, Expr iter, Expr? con
     public override Flow Render(RenderContext ctx, StringBuilder sb)
     {
         var source = iter.Eval(ctx);
-        List<object?> items = null!;
-        Guard(ctx, () => items = Py.Iterate(source));
+        List<object?> items;
+        try { items = Py.Iterate(source); }
+        catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
         var outer = ctx.Frame;
         if (condition != null) items = Filtered(ctx, outer, items);
         var loop = new LoopContext(items);
@@ -124,7 +125,7 @@ internal sealed class ForStmt(int pos, AssignTarget target, Expr iter, Expr? con
                 var frame = new Frame(outer);
                 frame.Set("loop", loop);
                 loop.Index0 = i;
-                Guard(ctx, () => target.Assign(ctx, frame, items[i]));
+                Assign(ctx, target, frame, items[i]);
                 ctx.Frame = frame;
                 if (RenderAll(body, ctx, sb) == Flow.Break) break;
             }
@@ -142,7 +143,7 @@ internal sealed class ForStmt(int pos, AssignTarget target, Expr iter, Expr? con
             foreach (var item in items)
             {
                 var frame = new Frame(outer);
-                Guard(ctx, () => target.Assign(ctx, frame, item));
+                Assign(ctx, target, frame, item);
                 ctx.Frame = frame;
                 if (Py.IsTrue(condition!.Eval(ctx))) kept.Add(item);
             }

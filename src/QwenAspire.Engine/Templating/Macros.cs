@@ -64,12 +64,13 @@ internal sealed class CallBlockStmt(int pos, Expr callee, ArgList args, MacroDef
     {
         var fn = callee.Eval(ctx);
         var (a, kw) = args.Eval(ctx);
-        object? result = null;
-        Guard(ctx, () =>
+        object? result;
+        try
         {
             if (fn is not Macro m) throw new PyError("{% call %} needs a macro");
             result = m.WithCaller(new Macro(callerDef, ctx.Frame)).Call(a, kw, ctx);
-        });
+        }
+        catch (Exception e) when (e is not TemplateException) { throw ctx.Error(e, Pos); }
         sb.Append(Py.Str(result));
         return Flow.Normal;
     }

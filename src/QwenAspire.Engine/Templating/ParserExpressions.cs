@@ -71,8 +71,25 @@ internal sealed partial class Parser
     private Expr ParseMath1()
     {
         var left = ParseConcat();
-        while (IsOp("+") || IsOp("-")) { var op = Next(); left = new BinaryExpr(op.Pos, op.Value, left, ParseConcat()); }
-        return left;
+        List<Expr>? chain = null;
+        List<int>? positions = null;
+        while (IsOp("+") || IsOp("-"))
+        {
+            var op = Next();
+            var right = ParseConcat();
+            if (op.Value == "+" && (chain != null || left is not BinaryExpr))
+            {
+                // Runs of '+' (prompt building: 'a' + role + '\n' + content + …) concatenate once.
+                chain ??= [left];
+                positions ??= [left.Pos];
+                chain.Add(right);
+                positions.Add(op.Pos);
+                continue;
+            }
+            if (chain != null) { left = new AddChainExpr(positions![1], chain, positions); chain = null; positions = null; }
+            left = new BinaryExpr(op.Pos, op.Value, left, right);
+        }
+        return chain != null ? new AddChainExpr(positions![1], chain, positions!) : left;
     }
 
     private Expr ParseConcat()

@@ -1,20 +1,47 @@
 namespace QwenAspire.Engine.Templating;
 
 /// <summary>One variable scope: the template root, a loop iteration, a macro call.</summary>
+/// <remarks>Scopes hold a handful of names, so parallel arrays searched linearly beat a dictionary.</remarks>
 internal sealed class Frame(Frame? parent, Dictionary<string, object?>? vars = null)
 {
     public Frame? Parent { get; } = parent;
-    private Dictionary<string, object?>? _vars = vars;
+    private readonly Dictionary<string, object?>? _vars = vars;
+    private string[]? _names;
+    private object?[]? _values;
+    private int _count;
 
     public bool TryGet(string name, out object? value)
     {
         for (var f = this; f != null; f = f.Parent)
+        {
+            for (int i = 0; i < f._count; i++)
+            {
+                string n = f._names![i];
+                if (ReferenceEquals(n, name) || (n.Length == name.Length && string.Equals(n, name, StringComparison.Ordinal)))
+                {
+                    value = f._values![i];
+                    return true;
+                }
+            }
             if (f._vars != null && f._vars.TryGetValue(name, out value)) return true;
+        }
         value = null;
         return false;
     }
 
-    public void Set(string name, object? value) => (_vars ??= new Dictionary<string, object?>(StringComparer.Ordinal))[name] = value;
+    public void Set(string name, object? value)
+    {
+        for (int i = 0; i < _count; i++)
+            if (string.Equals(_names![i], name, StringComparison.Ordinal)) { _values![i] = value; return; }
+        if (_names == null) { _names = new string[4]; _values = new object?[4]; }
+        else if (_count == _names.Length)
+        {
+            Array.Resize(ref _names, _count * 2);
+            Array.Resize(ref _values, _count * 2);
+        }
+        _names[_count] = name;
+        _values![_count++] = value;
+    }
 }
 
 /// <summary>State of one render: the current scope and the template's source map for error positions.</summary>
