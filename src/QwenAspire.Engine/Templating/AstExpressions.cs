@@ -75,10 +75,13 @@ internal sealed class ArgList(List<Expr> positional, List<KeyValuePair<string, E
     public List<Expr> Positional { get; } = positional;
     public List<KeyValuePair<string, Expr>> Keywords { get; } = keywords;
 
+    // Shared, never mutated: callees only read their arguments.
     private static readonly List<KeyValuePair<string, object?>> NoKeywords = [];
+    private static readonly List<object?> NoArgs = [];
 
     public (List<object?> Args, List<KeyValuePair<string, object?>> Kwargs) Eval(RenderContext ctx)
     {
+        if (Positional.Count == 0 && Keywords.Count == 0) return (NoArgs, NoKeywords);
         if (Keywords.Count == 0)
         {
             var only = new List<object?>(Positional.Count);

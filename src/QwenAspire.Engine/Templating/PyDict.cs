@@ -1,11 +1,87 @@
+using System.Collections;
+
 namespace QwenAspire.Engine.Templating;
 
-/// <summary>A Python dict: insertion-ordered, keys compared with Python equality (1 == 1.0 == True).</summary>
-internal sealed class PyDict : OrderedDictionary<object, object?>
+/// <summary>
+/// A Python dict: insertion-ordered, keys compared with Python equality (1 == 1.0 == True). Chat messages
+/// hold a handful of keys, so entries live in parallel arrays searched linearly; a hash index is added
+/// only for big dicts.
+/// </summary>
+internal sealed class PyDict : IEnumerable<KeyValuePair<object, object?>>
 {
-    public PyDict() : base(KeyComparer.Instance) { }
+    private const int IndexThreshold = 12;
+    private object[] _keys;
+    private object?[] _values;
+    private int _count;
+    private Dictionary<object, int>? _index;
 
-    public PyDict(int capacity) : base(capacity, KeyComparer.Instance) { }
+    public PyDict() : this(4) { }
+
+    public PyDict(int capacity)
+    {
+        capacity = Math.Max(capacity, 1);
+        _keys = new object[capacity];
+        _values = new object?[capacity];
+    }
+
+    public int Count => _count;
+
+    public IEnumerable<object> Keys => _keys.Take(_count);
+
+    public IEnumerable<object?> Values => _values.Take(_count);
+
+    public object? this[object key]
+    {
+        set
+        {
+            int i = Find(key);
+            if (i >= 0) { _values[i] = value; return; }
+            if (_count == _keys.Length)
+            {
+                Array.Resize(ref _keys, _count * 2);
+                Array.Resize(ref _values, _count * 2);
+            }
+            _keys[_count] = key;
+            _values[_count] = value;
+            _index?.Add(key, _count);
+            _count++;
+            if (_index == null && _count > IndexThreshold)
+            {
+                _index = new Dictionary<object, int>(_count * 2, KeyComparer.Instance);
+                for (int k = 0; k < _count; k++) _index[_keys[k]] = k;
+            }
+        }
+    }
+
+    public bool TryGetValue(object key, out object? value)
+    {
+        int i = Find(key);
+        value = i >= 0 ? _values[i] : null;
+        return i >= 0;
+    }
+
+    public bool ContainsKey(object key) => Find(key) >= 0;
+
+    private int Find(object key)
+    {
+        if (_index != null) return _index.TryGetValue(key, out int at) ? at : -1;
+        if (key is string s)
+        {
+            for (int i = 0; i < _count; i++)
+                if (_keys[i] is string k && (ReferenceEquals(k, s) || string.Equals(k, s, StringComparison.Ordinal))) return i;
+            return -1;
+        }
+        for (int i = 0; i < _count; i++)
+            if (KeyComparer.Instance.Equals(_keys[i], key)) return i;
+        return -1;
+    }
+
+    public IEnumerator<KeyValuePair<object, object?>> GetEnumerator()
+    {
+        for (int i = 0; i < _count; i++) yield return new(_keys[i], _values[i]);
+    }
+
+    IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
     public static object Key(object? key) => key switch
     {
