@@ -19,7 +19,7 @@ internal static class Ops
             case Namespace ns:
                 return ns.Attributes.TryGetValue(name, out var a) ? a : new Undefined($"'Namespace' object has no attribute '{name}'");
             case LoopContext loop: return loop.Get(name);
-            default: return new Undefined($"'{Py.TypeName(obj)} object' has no attribute '{name}'");
+            default: return new Undefined($"{OwnerText(obj)} has no attribute '{name}'");
         }
     }
 
@@ -41,8 +41,11 @@ internal static class Ops
                 if (i < 0) i += seq.Count;
                 return i >= 0 && i < seq.Count ? seq[(int)i] : new Undefined($"{Py.TypeName(obj)} index out of range");
         }
-        return key is string name ? GetAttr(obj, name) : new Undefined($"'{Py.TypeName(obj)} object' has no attribute {Py.Repr(key)}");
+        return key is string name ? GetAttr(obj, name) : new Undefined($"{OwnerText(obj)} has no attribute {Py.Repr(key)}");
     }
+
+    /// <summary>Jinja's object_type_repr: 'None', or "'list object'" for other values.</summary>
+    private static string OwnerText(object? obj) => obj is null ? "'None'" : $"'{Py.TypeName(obj)} object'";
 
     private static long IndexOf(object? key) => key is bool b ? (b ? 1 : 0) : (long)key!;
 

@@ -146,5 +146,6 @@ def run(template, variables):
         return {"error": "runtime", "message": f"{type(e).__name__}: {e}"}
 
 
-for name, template, variables in CASES:
-    print(json.dumps({"name": name, "template": template, "vars": variables, **run(template, variables)}, ensure_ascii=False))
+if __name__ == "__main__":
+    for name, template, variables in CASES:
+        print(json.dumps({"name": name, "template": template, "vars": variables, **run(template, variables)}, ensure_ascii=False))
