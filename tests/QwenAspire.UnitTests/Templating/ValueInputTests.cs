@@ -49,3 +49,25 @@ public sealed class ValueInputTests
         });
     }
 }
+
+public sealed class GlobalFunctionTests
+{
+    [Fact]
+    public void StrftimeNowFormatsTheLocalDateLikePython()
+    {
+        var template = JinjaTemplate.Parse("{{ strftime_now('%Y-%m-%d|%d %b %Y|%-d %B|%%') }}");
+        var before = DateTime.Now;
+        string text = template.Render(new Dictionary<string, object?>());
+        var after = DateTime.Now;
+        string Expected(DateTime t) => t.ToString("yyyy-MM-dd|dd MMM yyyy|", System.Globalization.CultureInfo.InvariantCulture)
+            + t.Day + " " + t.ToString("MMMM", System.Globalization.CultureInfo.InvariantCulture) + "|%";
+        Assert.Contains(text, new[] { Expected(before), Expected(after) });
+    }
+
+    [Fact]
+    public void NamespaceAcceptsADictAndKeywords()
+    {
+        var template = JinjaTemplate.Parse("{% set ns = namespace({'a': 1}, b=2) %}{% set ns.a = ns.a + ns.b %}{{ ns.a }}");
+        Assert.Equal("3", template.Render(new Dictionary<string, object?>()));
+    }
+}
