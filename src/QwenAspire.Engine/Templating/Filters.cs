@@ -14,7 +14,7 @@ internal static partial class Filters
         ["length"] = (v, a, _) => Py.Length(v),
         ["count"] = (v, a, _) => Py.Length(v),
         ["trim"] = (v, a, _) => Methods.Strip(Py.Str(v), a.OptionalString(0, "chars"), true, true),
-        ["upper"] = (v, _, _) => Py.Str(v).ToUpperInvariant(),
+        ["upper"] = (v, _, _) => Methods.Upper(Py.Str(v)),
         ["lower"] = (v, _, _) => Py.Str(v).ToLowerInvariant(),
         ["capitalize"] = (v, _, _) => Methods.Invoke(Py.Str(v), "capitalize", [], []),
         ["title"] = (v, _, _) => Title(Py.Str(v)),

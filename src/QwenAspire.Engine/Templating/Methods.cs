@@ -9,7 +9,7 @@ internal static class Methods
     [
         "startswith", "endswith", "split", "rsplit", "strip", "lstrip", "rstrip", "replace", "upper", "lower",
         "title", "capitalize", "find", "rfind", "count", "join", "splitlines", "isdigit", "isalpha", "isspace",
-        "isupper", "islower", "removeprefix", "removesuffix",
+        "isupper", "islower", "removeprefix", "removesuffix", "format",
     ];
 
     private static readonly HashSet<string> DictMethods = ["items", "keys", "values", "get"];
@@ -55,7 +55,7 @@ internal static class Methods
             case "split": return Split(s, a.OptionalString(0, "sep"), a.Int(1, "maxsplit", -1), fromRight: false);
             case "rsplit": return Split(s, a.OptionalString(0, "sep"), a.Int(1, "maxsplit", -1), fromRight: true);
             case "replace": return Replace(s, a.String(0, "old"), a.String(1, "new"), a.Int(2, "count", -1));
-            case "upper": return s.ToUpperInvariant();
+            case "upper": return Upper(s);
             case "lower": return s.ToLowerInvariant();
             case "title": return Filters.Title(s);
             case "capitalize": return s.Length == 0 ? s : char.ToUpperInvariant(s[0]) + s[1..].ToLowerInvariant();
@@ -69,9 +69,42 @@ internal static class Methods
             case "isspace": return s.Length > 0 && s.All(PyText.IsWhitespace);
             case "isupper": return s.Any(char.IsLetter) && !s.Any(char.IsLower);
             case "islower": return s.Any(char.IsLetter) && !s.Any(char.IsUpper);
+            case "format": return Format(s, a);
             case "removeprefix": { var p = a.String(0, "prefix"); return s.StartsWith(p, StringComparison.Ordinal) ? s[p.Length..] : s; }
             default: { var p = a.String(0, "suffix"); return p.Length > 0 && s.EndsWith(p, StringComparison.Ordinal) ? s[..^p.Length] : s; }
         }
+    }
+
+    /// <summary>Python's upper() uses full case mapping: 'ß' becomes "SS" (the one case chat text meets).</summary>
+    public static string Upper(string s)
+    {
+        var u = s.ToUpperInvariant();
+        return u.Contains('ß') ? u.Replace("ß", "SS", StringComparison.Ordinal) : u;
+    }
+
+    /// <summary><c>str.format</c> with <c>{}</c>, <c>{0}</c>, <c>{name}</c> and <c>{{ }}</c> escapes (no format specs).</summary>
+    private static string Format(string fmt, Args a)
+    {
+        var sb = new StringBuilder();
+        int auto = 0;
+        for (int i = 0; i < fmt.Length; i++)
+        {
+            char c = fmt[i];
+            if (c == '}' && i + 1 < fmt.Length && fmt[i + 1] == '}') { sb.Append('}'); i++; continue; }
+            if (c != '{') { sb.Append(c); continue; }
+            if (i + 1 < fmt.Length && fmt[i + 1] == '{') { sb.Append('{'); i++; continue; }
+            int end = fmt.IndexOf('}', i);
+            if (end < 0) throw new PyError("Single '{' encountered in format string");
+            string field = fmt[(i + 1)..end];
+            if (field.Contains(':') || field.Contains('!')) throw new PyError("format specs and conversions in str.format are not supported");
+            int index = field.Length == 0 ? auto++ : int.TryParse(field, out int n) ? n : -1;
+            string key = index >= 0 ? "\0" : field;
+            if (!a.Has(index, key))
+                throw new PyError(index >= 0 ? "tuple index out of range" : $"'{field}'");
+            sb.Append(Py.Str(a.Get(index, key)));
+            i = end;
+        }
+        return sb.ToString();
     }
 
     private static bool Affix(string s, Args a, Func<string, string, bool> test)

@@ -178,6 +178,8 @@ CASES = [
     ("dict_method_names_win_over_keys", "{{ d['items'] }} {{ d.items() | list }}", {"d": {"items": "key"}}),
     ("string_methods", "{{ ' x '.strip() }}|{{ 'xxhixx'.strip('x') }}|{{ '\\n\\nhi'.lstrip('\\n') }}|{{ 'a,b,,c'.split(',') }}|{{ ' a  b '.split() }}|{{ 'a b c'.split(' ', 1) }}|{{ 'abc'.startswith('ab') }}|{{ 'abc'.endswith(('x', 'c')) }}|{{ 'aXbX'.replace('X', '-') }}|{{ 'Hi'.upper() }}{{ 'Hi'.lower() }}|{{ 'hello world'.title() }}|{{ 'a</think>b'.split('</think>')[-1] }}", {}),
     ("string_escapes_in_literals", "{{ 'tab\\there' }}|{{ \"quote\\\"d\" }}|{{ '\\u00e9\\x41' }}|{{ 'a' 'b' }}", {}),
+    ("str_format_and_full_case_upper", "{{ '{} and {}'.format(1, 'b') }}|{{ '{1}{0}{x}{{}}'.format('a', 'b', x=none) }}|{{ 'straße'.upper() }}|{{ 'ß' | upper }}", {}),
+    ("error_str_format_missing_index", "{{ '{} {}'.format(1) }}", {}),
     ("percent_format", "{{ '%s is %d' % ('x', 3) }}", {}),
     ("unary_minus_binds_before_filter", "{{ -3 | abs }} {{ items | length - 1 }}", {"items": [1, 2, 3]}),
     # tests
