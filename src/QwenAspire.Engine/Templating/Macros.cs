@@ -15,6 +15,18 @@ internal sealed class Macro(MacroDef def, Frame closure, Macro? caller = null) :
 {
     public object? Call(List<object?> args, List<KeyValuePair<string, object?>> kwargs, RenderContext ctx)
     {
+        // A self-recursive macro would otherwise end in a StackOverflow, which kills the process.
+        if (++ctx.CallDepth > RenderContext.MaxCallDepth)
+        {
+            ctx.CallDepth--;
+            throw new PyError("maximum recursion depth exceeded in macro calls");
+        }
+        try { return Invoke(args, kwargs, ctx); }
+        finally { ctx.CallDepth--; }
+    }
+
+    private object? Invoke(List<object?> args, List<KeyValuePair<string, object?>> kwargs, RenderContext ctx)
+    {
         var frame = new Frame(closure);
         var ps = def.Parameters;
         if (args.Count > ps.Count) throw new PyError($"macro '{def.Name}' takes not more than {ps.Count} argument(s)");

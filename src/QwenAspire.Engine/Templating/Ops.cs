@@ -122,11 +122,15 @@ internal static class Ops
         if (b is long or bool)
         {
             long n = Math.Max(0, L(b));
+            long size = n * (a is string str ? str.Length : a is List<object?> lst ? lst.Count : 0);
+            if (n > int.MaxValue || size > MaxRepeat) throw new PyError($"repetition result too large ({size} items; limit {MaxRepeat})");
             if (a is string s) return new StringBuilder(s.Length * (int)n).Insert(0, s, (int)n).ToString();
             if (a is List<object?> l) return Enumerable.Repeat(l, (int)n).SelectMany(x => x).ToList();
         }
         throw Unsupported("*", a, b);
     }
+
+    private const long MaxRepeat = 16 * 1024 * 1024;
 
     private static long FloorDiv(long a, long b)
     {

@@ -6,6 +6,15 @@ internal sealed partial class Parser
     private readonly List<Token> _tokens;
     private readonly SourceMap _map;
     private int _i;
+    private int _depth;
+
+    /// <summary>Bounds expression nesting so a hostile template fails with an error, not a stack overflow.</summary>
+    private const int MaxDepth = 200;
+
+    private void Enter()
+    {
+        if (++_depth > MaxDepth) throw Error($"expression nested more than {MaxDepth} levels deep");
+    }
 
     private Parser(List<Token> tokens, SourceMap map)
     {

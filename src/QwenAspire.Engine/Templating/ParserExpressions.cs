@@ -22,6 +22,13 @@ internal sealed partial class Parser
 
     private Expr ParseExpression()
     {
+        Enter();
+        try { return ParseConditional(); }
+        finally { _depth--; }
+    }
+
+    private Expr ParseConditional()
+    {
         var expr = ParseOr();
         while (IsName("if"))
         {
@@ -49,8 +56,11 @@ internal sealed partial class Parser
 
     private Expr ParseNot()
     {
-        if (IsName("not")) { int pos = Next().Pos; return new NotExpr(pos, ParseNot()); }
-        return ParseCompare();
+        if (!IsName("not")) return ParseCompare();
+        int pos = Next().Pos;
+        Enter();
+        try { return new NotExpr(pos, ParseNot()); }
+        finally { _depth--; }
     }
 
     private Expr ParseCompare()
@@ -117,6 +127,13 @@ internal sealed partial class Parser
     }
 
     private Expr ParseUnary(bool withFilter)
+    {
+        Enter();
+        try { return ParseUnaryInner(withFilter); }
+        finally { _depth--; }
+    }
+
+    private Expr ParseUnaryInner(bool withFilter)
     {
         Expr node;
         if (IsOp("-") || IsOp("+")) { var op = Next(); node = new NegExpr(op.Pos, ParseUnary(false), op.Value == "-"); }

@@ -50,6 +50,11 @@ internal sealed class RenderContext(SourceMap map, Frame root)
     public SourceMap Map { get; } = map;
     public Frame Frame { get; set; } = root;
 
+    public const int MaxCallDepth = 100;
+
+    /// <summary>Macro calls in progress (bounded so recursion fails cleanly).</summary>
+    public int CallDepth { get; set; }
+
     /// <summary>The rendered body a block filter is working on.</summary>
     public object? Hole { get; set; }
 

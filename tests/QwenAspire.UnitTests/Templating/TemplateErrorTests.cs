@@ -68,3 +68,28 @@ public sealed class TemplateErrorTests
         Assert.Contains("System.Object", e.Message);
     }
 }
+
+public sealed class HostileTemplateTests
+{
+    [Fact]
+    public void DeeplyNestedExpressionIsASyntaxErrorNotAStackOverflow()
+    {
+        string source = "{{ " + new string('(', 5000) + "1" + new string(')', 5000) + " }}";
+        Assert.Contains("nested", Assert.Throws<TemplateSyntaxException>(() => JinjaTemplate.Parse(source)).Reason);
+        Assert.Throws<TemplateSyntaxException>(() => JinjaTemplate.Parse("{{ " + string.Concat(Enumerable.Repeat("not ", 5000)) + "x }}"));
+    }
+
+    [Fact]
+    public void RecursiveMacroFailsCleanly()
+    {
+        var t = JinjaTemplate.Parse("{% macro f(n) %}{{ f(n + 1) }}{% endmacro %}{{ f(0) }}");
+        Assert.Contains("recursion", Assert.Throws<TemplateRuntimeException>(() => t.Render(new Dictionary<string, object?>())).Reason);
+    }
+
+    [Fact]
+    public void HugeRepetitionIsRefused()
+    {
+        var t = JinjaTemplate.Parse("{{ 'x' * 1000000000 }}");
+        Assert.Contains("too large", Assert.Throws<TemplateRuntimeException>(() => t.Render(new Dictionary<string, object?>())).Reason);
+    }
+}
