@@ -3,6 +3,8 @@ using TorchSharp;
 
 if (args is ["bench-tokenizer", ..])
     return await TokenizerBench.RunAsync(args[1..]);
+if (args is ["bench-template", ..])
+    return TemplateBench.Run(args[1..]);
 
 var a = torch.randn(64, 64);
 Console.WriteLine($"torch ok: {a.matmul(a).sum().item<float>():F3}, threads {torch.get_num_threads()}");
