@@ -54,7 +54,7 @@ public sealed class Qwen3ForCausalLM : IDisposable
     /// <summary>
     /// Feeds <paramref name="tokens"/> after the cache's contents and returns f32 logits (R, vocab) for the
     /// rows in <paramref name="logitRows"/> (indices into <paramref name="tokens"/>; default: the last one).
-    /// The result is outside every dispose scope: the caller disposes it.
+    /// The result belongs to the caller's dispose scope (or to the caller, when it has none).
     /// </summary>
     public Tensor Forward(ReadOnlySpan<int> tokens, KvCache cache, string? adapter = null, IReadOnlyList<long>? logitRows = null)
     {

@@ -90,10 +90,14 @@ public sealed class TorchModelRunner : IModelRunner
         var count = sequence.Tokens.Count - sequence.CachedTokens;
         if (count <= 0) throw new InvalidOperationException($"sequence {sequence.Id}: no new tokens to feed.");
         var tokens = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sequence.Tokens).Slice(sequence.CachedTokens, count);
-        using var logits = Model.Forward(tokens, cache, adapter); // (1, vocab)
         var row = sequence.Logits is { Length: var n } existing && n == VocabSize ? existing : new float[VocabSize];
-        using (var cpu = logits.device_type == TorchSharp.DeviceType.CPU ? logits.alias() : logits.cpu())
-            cpu.view(-1).data<float>().CopyTo(row);
+        using (NewDisposeScope())
+        {
+            var logits = Model.Forward(tokens, cache, adapter); // (1, vocab), lands in this scope
+            var cpu = logits.device_type == TorchSharp.DeviceType.CPU ? logits : logits.cpu();
+            using var accessor = cpu.view(-1).data<float>();
+            accessor.CopyTo(row);
+        }
         sequence.Logits = row;
         sequence.CachedTokens += count;
     }
