@@ -1,4 +1,19 @@
-using TorchSharp;
+using QwenAspire.Bench.Commands;
 
-var a = torch.randn(64, 64);
-Console.WriteLine($"torch ok: {a.matmul(a).sum().item<float>():F3}, threads {torch.get_num_threads()}");
+// One subcommand per file in Commands/; keep this a plain switch so parallel branches merge cleanly.
+return args.Length == 0 ? Usage() : args[0] switch
+{
+    "make-model" => MakeModel.Run(args[1..]),
+    "bench-model" => ModelBench.Run(args[1..]),
+    _ => Usage(),
+};
+
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: QwenAspire.Bench <command> [options]
+          make-model  --preset tiny|tiny-untied|tiny-bf16|qwen3-1.7b --out DIR [--seed N] [--lora DIR] [--lora-preset lora-all|lora-rs]
+          bench-model --model DIR [--threads 2] [--dtype bf16|f32|f16] [--prompt 512] [--decode 128] [--widen-above N]
+        """);
+    return 2;
+}
