@@ -76,7 +76,12 @@ public sealed class Qwen3ForCausalLM : IDisposable
         var x = EmbedTokens.index_select(0, tensor(ids, device: Device)).to(ScalarType.Float32); // (T, hidden)
         var (cos, sin) = Rope.Tables(start, t, Device);                                            // (T, 1, D/2)
         var mask = t == 1 ? null : CausalMask(start, t);
-        foreach (var layer in Layers) x = layer.Forward(x, cache, Rope, cos, sin, mask, adapter);
+        foreach (var layer in Layers)
+        {
+            // A nested scope per layer frees each layer's activations before the next (long prompts).
+            using var layerScope = NewDisposeScope();
+            x = layer.Forward(x, cache, Rope, cos, sin, mask, adapter).MoveToOuterDisposeScope();
+        }
         cache.Commit(t);
         var rows = logitRows is null ? x.narrow(0, t - 1, 1) : x.index_select(0, tensor(logitRows.ToArray(), device: Device));
         var logits = LmHead.Forward(Qwen3DecoderLayer.RmsNorm(rows, Norm, Config.RmsNormEps)); // (R, vocab)

@@ -44,7 +44,12 @@ public sealed class Qwen3Linear : IDisposable
         var rows = x.shape[0];
         // Reduced-precision matmuls beat f32 only for a few rows on this kind of CPU (bandwidth-bound
         // decode); for long prompts widening the weight once per call is faster than a bf16 GEMM.
-        if (rows > Policy.WidenAboveRows) return nn.functional.linear(x, Weight.to(ScalarType.Float32));
+        if (rows > Policy.WidenAboveRows)
+        {
+            // Freed now, not at the end of the forward's scope: holding every widened weight would double RSS.
+            using var wide = Weight.to(ScalarType.Float32);
+            return nn.functional.linear(x, wide);
+        }
         return nn.functional.linear(x.to(Weight.dtype), Weight).to(ScalarType.Float32);
     }
 
