@@ -1,9 +1,23 @@
 using QwenAspire.Bench.Commands;
-using TorchSharp;
 
-if (args is ["bench-tokenizer", ..])
-    return await TokenizerBench.RunAsync(args[1..]);
+// One subcommand per file in Commands/; keep this a plain switch so parallel branches merge cleanly.
+return args.Length == 0 ? Usage() : args[0] switch
+{
+    "make-model" => MakeModel.Run(args[1..]),
+    "bench-model" => ModelBench.Run(args[1..]),
+    "bench-tokenizer" => await TokenizerBench.RunAsync(args[1..]),
+    "bench-template" => TemplateBench.Run(args[1..]),
+    _ => Usage(),
+};
 
-var a = torch.randn(64, 64);
-Console.WriteLine($"torch ok: {a.matmul(a).sum().item<float>():F3}, threads {torch.get_num_threads()}");
-return 0;
+static int Usage()
+{
+    Console.Error.WriteLine("""
+        usage: QwenAspire.Bench <command> [options]
+          make-model      --preset tiny|tiny-untied|tiny-bf16|qwen3-1.7b --out DIR [--seed N] [--lora DIR] [--lora-preset lora-all|lora-rs]
+          bench-model     --model DIR [--threads 2] [--dtype bf16|f32|f16] [--prompt 512] [--decode 128] [--widen-above N]
+          bench-tokenizer [--kb 100] [--runs N]
+          bench-template  [--iterations N] [--turns N]
+        """);
+    return 2;
+}

@@ -1,0 +1,129 @@
+using QwenAspire.Engine.Generation;
+using QwenAspire.Engine.Model.Lora;
+using static TorchSharp.torch;
+
+namespace QwenAspire.Engine.Model;
+
+/// <summary>
+/// <see cref="IModelRunner"/> over <see cref="Qwen3ForCausalLM"/>: one KV cache per sequence id. With exactly
+/// one adapter configured it is merged into the weights (no per-token cost) and only that adapter is served;
+/// with several they stay unmerged and each sequence's adapter is applied in its own forward.
+/// </summary>
+public sealed class TorchModelRunner : IModelRunner
+{
+    private readonly Dictionary<long, KvCache> _caches = [];
+    private readonly string[] _adapters;
+
+    private TorchModelRunner(Qwen3ForCausalLM model, GenerationConfig generationConfig, string[] adapters)
+    {
+        Model = model;
+        GenerationConfig = generationConfig;
+        _adapters = adapters;
+    }
+
+    public Qwen3ForCausalLM Model { get; }
+    /// <summary>The model folder's generation_config.json (sampling defaults, eos ids).</summary>
+    public GenerationConfig GenerationConfig { get; }
+    public Qwen3Config Config => Model.Config;
+    public int VocabSize => Model.Config.VocabSize;
+    public int MaxContextLength => Model.Config.MaxPositionEmbeddings;
+    public IReadOnlyCollection<string> Adapters => _adapters;
+    /// <summary>False when an adapter is merged: requests without an adapter are then refused, not served the adapter.</summary>
+    public bool ServesBaseModel => Model.MergedAdapter is null;
+    /// <summary>Sequences holding a KV cache.</summary>
+    public int ActiveSequences => _caches.Count;
+
+    /// <summary>
+    /// Loads <paramref name="modelDir"/> (HF Qwen3 folder) and the named PEFT adapters (name → folder).
+    /// </summary>
+    /// <param name="dtype"><c>auto|f32|bf16|f16</c>: storage of the linear weights (activations are f32).</param>
+    /// <param name="device"><c>auto|cpu|cuda</c>.</param>
+    /// <param name="progress">Loading progress (fraction, elapsed, stage); adapters report as the last stage.</param>
+    /// <param name="mergeSingleAdapter">Merge when exactly one adapter is given (default); false keeps it unmerged.</param>
+    public static TorchModelRunner Load(string modelDir, IReadOnlyDictionary<string, string>? adapters = null, string dtype = "auto",
+        string device = "cpu", IProgress<ModelLoadProgress>? progress = null, bool mergeSingleAdapter = true,
+        LinearPolicy? linearPolicy = null)
+    {
+        adapters ??= new Dictionary<string, string>();
+        var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions
+        {
+            DType = dtype,
+            Device = device,
+            Progress = progress,
+            LinearPolicy = linearPolicy ?? LinearPolicy.Default,
+        });
+        try
+        {
+            foreach (var (name, folder) in adapters)
+            {
+                progress?.Report(new ModelLoadProgress(1.0, TimeSpan.Zero, $"adapter {name}"));
+                using var adapter = LoraAdapter.Load(name, folder, model.Config);
+                if (adapters.Count == 1 && mergeSingleAdapter) model.MergeAdapter(adapter);
+                else model.AttachAdapter(adapter);
+            }
+            var generation = GenerationConfig.Load(Path.Combine(modelDir, "generation_config.json"));
+            return new TorchModelRunner(model, generation, [.. adapters.Keys]);
+        }
+        catch
+        {
+            model.Dispose();
+            throw;
+        }
+    }
+
+    public void Step(IReadOnlyList<Sequence> batch)
+    {
+        // Sequences run one by one for now; a batched forward (same adapter, padded) slots in here.
+        foreach (var sequence in batch) StepOne(sequence);
+    }
+
+    private void StepOne(Sequence sequence)
+    {
+        var adapter = ResolveAdapter(sequence.Adapter);
+        if (!_caches.TryGetValue(sequence.Id, out var cache))
+        {
+            cache = Model.NewCache();
+            _caches[sequence.Id] = cache;
+        }
+        if (cache.Length != sequence.CachedTokens)
+            throw new InvalidOperationException($"sequence {sequence.Id}: CachedTokens is {sequence.CachedTokens} but its KV cache holds {cache.Length} tokens.");
+        var count = sequence.Tokens.Count - sequence.CachedTokens;
+        if (count <= 0) throw new InvalidOperationException($"sequence {sequence.Id}: no new tokens to feed.");
+        var tokens = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sequence.Tokens).Slice(sequence.CachedTokens, count);
+        var row = sequence.Logits is { Length: var n } existing && n == VocabSize ? existing : new float[VocabSize];
+        using (NewDisposeScope())
+        {
+            var logits = Model.Forward(tokens, cache, adapter); // (1, vocab), lands in this scope
+            var cpu = logits.device_type == TorchSharp.DeviceType.CPU ? logits : logits.cpu();
+            using var accessor = cpu.view(-1).data<float>();
+            accessor.CopyTo(row);
+        }
+        sequence.Logits = row;
+        sequence.CachedTokens += count;
+    }
+
+    private string? ResolveAdapter(string? requested)
+    {
+        if (Model.MergedAdapter is { } merged)
+        {
+            if (requested == merged) return null;
+            throw new InvalidOperationException(requested is null
+                ? $"adapter '{merged}' is merged into the weights; the base model cannot be served by this runner."
+                : $"adapter '{requested}' is not loaded (only the merged adapter '{merged}' is served).");
+        }
+        if (requested is null || Model.AttachedAdapters.Contains(requested)) return requested;
+        throw new InvalidOperationException($"adapter '{requested}' is not loaded; known: [{string.Join(", ", _adapters)}].");
+    }
+
+    public void Release(Sequence sequence)
+    {
+        if (_caches.Remove(sequence.Id, out var cache)) cache.Dispose();
+    }
+
+    public void Dispose()
+    {
+        foreach (var cache in _caches.Values) cache.Dispose();
+        _caches.Clear();
+        Model.Dispose();
+    }
+}
