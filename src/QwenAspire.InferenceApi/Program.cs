@@ -7,13 +7,15 @@ return await StartupGuard.RunAsync(() => Program.CreateApp(args).RunAsync());
 public partial class Program
 {
     /// <summary>The whole service, in order. Functional tests start the same app on a loopback port.</summary>
-    public static WebApplication CreateApp(string[] args)
+    /// <param name="configureServices">Lets a host swap or add services after the defaults (tests).</param>
+    public static WebApplication CreateApp(string[] args, Action<IServiceCollection>? configureServices = null)
     {
         var commandLine = ServiceCommandLine.Parse(args);   // --model, --lora NAME=DIR, --api-key, --port, …
         var builder = WebApplication.CreateBuilder(new WebApplicationOptions { Args = [.. commandLine.RemainingArgs] });
         builder.AddServiceConfiguration(commandLine);       // command line > environment > service_config.yaml > defaults
         builder.AddServiceDefaults();                       // OpenTelemetry, /health, /alive
         builder.AddInferenceApi();                          // options, auth, protocol, serving, model loading
+        configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
         app.UseInferenceApiPipeline();                      // exception barrier, OpenAI 404/405, API keys

@@ -8,6 +8,7 @@ public static class EngineErrors
     public static ApiError? From(Exception ex) => ex switch
     {
         EngineOverloadedException overloaded => ApiError.Overloaded(overloaded.RetryAfter),
+        ContextLengthExceededException tooLong => ApiError.ContextLengthExceeded(tooLong.PromptTokens, tooLong.MaxContextLength),
         ArgumentException argument => ApiError.BadRequest(argument.Message, WireName(argument.ParamName)),
         _ => null,
     };

@@ -1,5 +1,7 @@
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.Options;
+using QwenAspire.Engine.Diagnostics;
+using QwenAspire.Engine.Generation;
 using QwenAspire.InferenceApi.Api;
 using QwenAspire.InferenceApi.Diagnostics;
 using QwenAspire.InferenceApi.Options;
@@ -16,11 +18,18 @@ public static class InferenceApiServices
         services.AddServiceOptions();
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelEndpointSetup>();
         services.AddInferenceApiProtocol();
+        services.AddSingleton<IConfigureOptions<EngineOptions>, EngineOptionsSetup>();
+        services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
+        services.AddOptions<EngineOptions>().ValidateOnStart();
+        services.AddSingleton(sp => new InferenceMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<ModelHost>();
+        services.AddHostedService<ModelLoadingService>();
         services.AddSingleton<ChatServing>();
         services.AddSingleton<CompletionServing>();
         services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model");
-        services.AddOpenTelemetry().WithTracing(t => t.AddSource(InferenceApiTelemetry.SourceName));
+        services.AddOpenTelemetry()
+            .WithTracing(t => t.AddSource(InferenceApiTelemetry.SourceName))
+            .WithMetrics(m => m.AddMeter(InferenceMetrics.MeterName));
         return builder;
     }
 }
