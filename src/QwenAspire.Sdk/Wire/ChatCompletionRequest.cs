@@ -32,7 +32,7 @@ internal sealed class ChatCompletionRequest
 
 internal sealed class WireMessage
 {
-    public required string Role { get; set; }
+    public string? Role { get; set; }
 
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)]
     public string? Content { get; set; }

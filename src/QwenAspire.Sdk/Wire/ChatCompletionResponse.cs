@@ -77,7 +77,7 @@ internal sealed class ModelList
 
 internal sealed class ModelCard
 {
-    public required string Id { get; set; }
+    public string Id { get; set; } = string.Empty;
     public string? OwnedBy { get; set; }
 }
 
