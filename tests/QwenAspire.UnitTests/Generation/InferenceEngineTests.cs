@@ -1,0 +1,231 @@
+using System.Diagnostics.Metrics;
+using QwenAspire.Engine.Diagnostics;
+using QwenAspire.Engine.Generation;
+using QwenAspire.Engine.Sampling;
+
+namespace QwenAspire.UnitTests.Generation;
+
+public sealed class InferenceEngineTests
+{
+    private static readonly HashSet<int> s_eos = [30];
+
+    private static InferenceEngine Engine(CountingRunner runner, EngineOptions? options = null, InferenceMetrics? metrics = null) =>
+        new(runner, _ => new LetterDecoder(), s_eos, options, metrics);
+
+    private static GenerationRequest Request(string id, int[] prompt, int maxTokens = 5, string? adapter = null, SamplingParams? sampling = null) =>
+        new(id, adapter, prompt, (sampling ?? new SamplingParams { Temperature = 0 }) with { MaxTokens = maxTokens });
+
+    private static readonly SamplingParams NoEos = new() { Temperature = 0, IgnoreEos = true };
+
+    private static CancellationToken Timeout() => new CancellationTokenSource(TimeSpan.FromSeconds(30)).Token;
+
+    private static async Task<List<GenerationOutput>> CollectAsync(IAsyncEnumerable<GenerationOutput> stream)
+    {
+        var list = new List<GenerationOutput>();
+        await foreach (var o in stream) list.Add(o);
+        return list;
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition)
+    {
+        var ct = Timeout();
+        while (!condition()) await Task.Delay(5, ct);
+    }
+
+    [Fact]
+    public async Task StreamingDeliversTokensInOrderAndEndsWithLength()
+    {
+        using var runner = new CountingRunner();
+        await using var engine = Engine(runner);
+        var events = await CollectAsync(engine.GenerateAsync(Request("r1", [1, 2]), Timeout()));
+        Assert.Equal([3, 4, 5, 6, 7], events.Select(e => e.TokenId!.Value));
+        Assert.Equal("defgh", string.Concat(events.Select(e => e.TextDelta)));
+        Assert.All(events[..^1], e => Assert.Null(e.Finish));
+        Assert.Equal(FinishReason.Length, events[^1].Finish);
+        Assert.Equal((2, 5), (events[^1].PromptTokens, events[^1].CompletionTokens));
+        await WaitUntilAsync(() => runner.ReleasedCount == 1);
+    }
+
+    [Fact]
+    public async Task EosEndsTheStreamWithStop()
+    {
+        using var runner = new CountingRunner();
+        await using var engine = Engine(runner);
+        var events = await CollectAsync(engine.GenerateAsync(Request("r1", [27], maxTokens: 50), Timeout()));
+        Assert.Equal([28, 29, 30], events.Select(e => e.TokenId!.Value));
+        Assert.Equal((FinishReason.Stop, "cd"), (events[^1].Finish!.Value, string.Concat(events.Select(e => e.TextDelta))));
+    }
+
+    [Fact]
+    public async Task ConcurrentRequestsEachGetTheirOwnStream()
+    {
+        using var runner = new CountingRunner();
+        await using var engine = Engine(runner, new EngineOptions { MaxRunningSequences = 3 });
+        var tasks = Enumerable.Range(0, 8)
+            .Select(i => CollectAsync(engine.GenerateAsync(Request($"r{i}", [i], maxTokens: 4 + i), Timeout())))
+            .ToArray();
+        var results = await Task.WhenAll(tasks);
+        for (var i = 0; i < 8; i++)
+            Assert.Equal(Enumerable.Range(i + 1, 4 + i), results[i].Select(e => e.TokenId!.Value));
+        Assert.All(runner.Batches, b => Assert.InRange(b.Size, 1, 3));
+    }
+
+    [Fact]
+    public async Task AFullQueueRefusesSynchronouslyWithRetryAfter()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        using var runner = new CountingRunner { Gate = gate };
+        await using var engine = Engine(runner, new EngineOptions { MaxQueueLength = 2, MaxRunningSequences = 1, OverloadRetryAfter = TimeSpan.FromSeconds(3) });
+        var first = CollectAsync(engine.GenerateAsync(Request("r0", [1]), Timeout()));
+        Assert.True(runner.FirstStepEntered.Wait(TimeSpan.FromSeconds(20)));
+        var queued = new[] { CollectAsync(engine.GenerateAsync(Request("r1", [2]), Timeout())), CollectAsync(engine.GenerateAsync(Request("r2", [3]), Timeout())) };
+        Assert.Equal(2, engine.QueueDepth);
+        var ex = Assert.Throws<EngineOverloadedException>(() => engine.GenerateAsync(Request("r3", [4]), Timeout()));
+        Assert.Equal(TimeSpan.FromSeconds(3), ex.RetryAfter);
+        gate.Set();
+        Assert.Equal(5, (await first).Count);
+        Assert.All(await Task.WhenAll(queued), r => Assert.Equal(FinishReason.Length, r[^1].Finish));
+    }
+
+    [Fact]
+    public async Task CancellingMidStreamReleasesWithinOneStepAndOthersContinue()
+    {
+        using var runner = new CountingRunner(maxContextLength: 1 << 20) { StepDelay = TimeSpan.FromMilliseconds(2) };
+        await using var engine = Engine(runner, new EngineOptions { MaxRunningSequences = 4 });
+        using var cts = CancellationTokenSource.CreateLinkedTokenSource(Timeout());
+        var other = CollectAsync(engine.GenerateAsync(Request("other", [5], maxTokens: 40, sampling: NoEos), Timeout()));
+
+        var received = 0;
+        var stepsAtCancel = -1;
+        long id = -1;
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
+        {
+            await foreach (var e in engine.GenerateAsync(Request("victim", [1], maxTokens: 100_000), cts.Token))
+            {
+                if (++received == 3)
+                {
+                    id = runner.IdOfNewest();
+                    cts.Cancel();
+                    stepsAtCancel = runner.StepsOf(id);
+                }
+            }
+        });
+        await WaitUntilAsync(() => runner.IsReleased(id));
+        Assert.InRange(runner.StepsOf(id) - stepsAtCancel, 0, 1);
+        Assert.Equal(40, (await other).Count);
+        Assert.Equal(0, engine.RunningCount);
+    }
+
+    [Fact]
+    public async Task AbandoningTheEnumerationReleasesTheSequence()
+    {
+        using var runner = new CountingRunner(maxContextLength: 1 << 20) { StepDelay = TimeSpan.FromMilliseconds(1) };
+        await using var engine = Engine(runner);
+        await foreach (var e in engine.GenerateAsync(Request("r", [1], maxTokens: 100_000), Timeout()))
+            if (e.CompletionTokens == 2) break;
+        await WaitUntilAsync(() => runner.ReleasedCount == 1);
+        Assert.True(runner.StepsOf(runner.IdOfNewest()) < 1000);
+    }
+
+    [Fact]
+    public async Task ARunnerExceptionFailsOnlyThatRequest()
+    {
+        using var runner = new CountingRunner(maxContextLength: 1 << 20) { PoisonToken = 31, StepDelay = TimeSpan.FromMilliseconds(1) };
+        await using var engine = Engine(runner);
+        var healthy = engine.GenerateAsync(Request("ok", [1], maxTokens: 30, sampling: NoEos), Timeout()).GetAsyncEnumerator();
+        Assert.True(await healthy.MoveNextAsync()); // running before the bad one arrives
+        var ex = await Assert.ThrowsAsync<InferenceFailedException>(() => CollectAsync(engine.GenerateAsync(Request("bad", [2, 31]), Timeout())));
+        Assert.Equal("bad", ex.RequestId);
+        var rest = 1;
+        while (await healthy.MoveNextAsync()) rest++;
+        Assert.Equal(30, rest);
+        await healthy.DisposeAsync();
+        Assert.Equal(3, (await CollectAsync(engine.GenerateAsync(Request("after", [3], maxTokens: 3), Timeout()))).Count);
+    }
+
+    [Fact]
+    public async Task OnlySequencesWithTheSameAdapterShareABatch()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        using var runner = new CountingRunner { Gate = gate };
+        await using var engine = Engine(runner, new EngineOptions { MaxRunningSequences = 8 });
+        var blocker = CollectAsync(engine.GenerateAsync(Request("block", [0], maxTokens: 1), Timeout()));
+        Assert.True(runner.FirstStepEntered.Wait(TimeSpan.FromSeconds(20)));
+        string?[] adapters = [null, "a", "b", "a", null, "b", "a"];
+        var tasks = adapters.Select((a, i) => CollectAsync(engine.GenerateAsync(Request($"r{i}", [i], maxTokens: 3, adapter: a), Timeout()))).ToArray();
+        gate.Set();
+        await blocker;
+        var results = await Task.WhenAll(tasks);
+        Assert.All(results, r => Assert.Equal(3, r.Count));
+        // The runner throws on a mixed batch; also check the grouping really batched: all three "a" prefills together.
+        Assert.Contains(runner.Batches, b => b.Adapter == "a" && b.Size == 3 && b.Prefill);
+        Assert.Contains(runner.Batches, b => b.Adapter == "b" && b.Size == 2 && !b.Prefill);
+    }
+
+    [Fact]
+    public async Task ASeededRequestGetsTheSameTokensAloneAndInACrowd()
+    {
+        var sampling = new SamplingParams { Temperature = 1, Seed = 1234 };
+        using var alone = new CountingRunner { Flat = true };
+        List<GenerationOutput> first;
+        await using (var engine = Engine(alone)) first = await CollectAsync(engine.GenerateAsync(Request("s", [1], 20, sampling: sampling), Timeout()));
+
+        using var crowded = new CountingRunner { Flat = true };
+        await using var busy = Engine(crowded, new EngineOptions { MaxRunningSequences = 4 });
+        var noise = Enumerable.Range(0, 3).Select(i => CollectAsync(busy.GenerateAsync(Request($"n{i}", [2], 20, sampling: new SamplingParams { Temperature = 1 }), Timeout()))).ToArray();
+        var second = await CollectAsync(busy.GenerateAsync(Request("s", [1], 20, sampling: sampling), Timeout()));
+        await Task.WhenAll(noise);
+        Assert.Equal(first.Select(e => e.TokenId), second.Select(e => e.TokenId));
+        Assert.True(first.Select(e => e.TokenId).Distinct().Count() > 5, "flat logits should give varied tokens");
+    }
+
+    [Fact]
+    public async Task InvalidRequestsAreRefusedAtSubmitNamingTheProblem()
+    {
+        using var runner = new CountingRunner(maxContextLength: 8);
+        await using var engine = Engine(runner);
+        Assert.Throws<ContextLengthExceededException>(() => engine.GenerateAsync(Request("r", [1, 2, 3, 4, 5, 6, 7, 8]), Timeout()));
+        Assert.Equal("Adapter", Assert.Throws<ArgumentException>(() => engine.GenerateAsync(Request("r", [1], adapter: "zzz"), Timeout())).ParamName);
+        Assert.Equal("PromptTokens", Assert.Throws<ArgumentOutOfRangeException>(() => engine.GenerateAsync(Request("r", [99]), Timeout())).ParamName);
+        Assert.Equal("top_p", Assert.Throws<ArgumentOutOfRangeException>(() => engine.GenerateAsync(Request("r", [1], sampling: new SamplingParams { TopP = 0 }), Timeout())).ParamName);
+        Assert.Equal(0, engine.QueueDepth);
+    }
+
+    [Fact]
+    public async Task DisposeAbortsWhatCannotFinishInTime()
+    {
+        using var runner = new CountingRunner(maxContextLength: 1 << 20) { StepDelay = TimeSpan.FromMilliseconds(1) };
+        var engine = Engine(runner, new EngineOptions { ShutdownTimeout = TimeSpan.FromMilliseconds(50) });
+        var stream = CollectAsync(engine.GenerateAsync(Request("r", [1], maxTokens: 1_000_000, sampling: NoEos), Timeout()));
+        await WaitUntilAsync(() => runner.SequencesStepped == 1);
+        await engine.DisposeAsync();
+        Assert.Equal(FinishReason.Abort, (await stream)[^1].Finish);
+        Assert.Equal(1, runner.ReleasedCount);
+        Assert.Throws<ObjectDisposedException>(() => engine.GenerateAsync(Request("late", [1]), Timeout()));
+    }
+
+    [Fact]
+    public async Task MetricsCountRequestsAndTokens()
+    {
+        long requests = 0, generated = 0, prompt = 0;
+        string? reason = null;
+        using var listener = new MeterListener();
+        using var metrics = new InferenceMetrics();
+        listener.InstrumentPublished = (i, l) => { if (i.Meter.Name == InferenceMetrics.MeterName) l.EnableMeasurementEvents(i); };
+        listener.SetMeasurementEventCallback<long>((i, v, tags, _) =>
+        {
+            if (i.Name == InferenceMetrics.RequestsName)
+            {
+                Interlocked.Add(ref requests, v);
+                foreach (var t in tags) if (t.Key == InferenceMetrics.FinishReasonTag) reason = (string?)t.Value;
+            }
+            else if (i.Name == InferenceMetrics.GeneratedTokensName) Interlocked.Add(ref generated, v);
+            else if (i.Name == InferenceMetrics.PromptTokensName) Interlocked.Add(ref prompt, v);
+        });
+        listener.Start();
+        using var runner = new CountingRunner();
+        await using (var engine = Engine(runner, metrics: metrics))
+            await CollectAsync(engine.GenerateAsync(Request("r", [1, 2, 3], maxTokens: 4), Timeout()));
+        Assert.Equal((1L, 4L, 3L, "length"), (Interlocked.Read(ref requests), Interlocked.Read(ref generated), Interlocked.Read(ref prompt), reason));
+    }
+}
