@@ -13,7 +13,8 @@ namespace Microsoft.Extensions.Hosting;
 /// <summary>
 /// Shared service defaults (Aspire convention): OpenTelemetry, health checks, service discovery and
 /// resilient HTTP clients. Health: <c>/alive</c> (liveness, always 200 while the process runs) and
-/// <c>/health</c> (readiness: every check, including the model-loaded check, must pass).
+/// <c>/health</c> (readiness: every check, including the model-loaded check, must pass). Metrics also go to a
+/// Prometheus scrape endpoint (<c>/metrics</c>, protected unless <c>Telemetry:Prometheus:Public=true</c>).
 /// </summary>
 public static class ServiceDefaultsExtensions
 {
@@ -42,16 +43,29 @@ public static class ServiceDefaultsExtensions
             logging.IncludeScopes = true;
         });
 
+        var prometheus = PrometheusEndpoint.Read(builder.Configuration);
+        if (prometheus.Enabled)
+            builder.Services.AddSingleton<Microsoft.AspNetCore.Hosting.IStartupFilter>(new PrometheusStartupFilter(prometheus));
+
         builder.Services.AddOpenTelemetry()
-            .WithMetrics(metrics => metrics
-                .AddAspNetCoreInstrumentation()
-                .AddHttpClientInstrumentation()
-                .AddRuntimeInstrumentation())
+            .WithMetrics(metrics =>
+            {
+                metrics
+                    .AddAspNetCoreInstrumentation()
+                    .AddHttpClientInstrumentation()
+                    .AddRuntimeInstrumentation()
+                    .AddMeter(TelemetryNames.InferenceMeter);
+                if (prometheus.Enabled)
+                    metrics.AddPrometheusExporter();
+            })
             .WithTracing(tracing => tracing
                 .AddSource(builder.Environment.ApplicationName)
+                .AddSource(TelemetryNames.InferenceApiActivitySource)
+                .AddSource(TelemetryNames.InferenceActivitySource)
                 .AddAspNetCoreInstrumentation(o =>
                     o.Filter = ctx => !ctx.Request.Path.StartsWithSegments(HealthEndpointPath)
-                                      && !ctx.Request.Path.StartsWithSegments(AlivenessEndpointPath))
+                                      && !ctx.Request.Path.StartsWithSegments(AlivenessEndpointPath)
+                                      && !ctx.Request.Path.StartsWithSegments("/metrics"))
                 .AddHttpClientInstrumentation());
 
         if (!string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]))

@@ -1,0 +1,28 @@
+using QwenAspire.AppHost;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+// Empty model path: the API generates and serves its demo model (fine for a first run; see docs/aspire.md).
+var modelPath = builder.AddParameter("model-path", value: "", publishValueAsDefault: false)
+    .WithDescription("Hugging Face folder of the base Qwen3 checkpoint; empty serves the generated demo model.");
+var servedModelName = builder.AddParameter("served-model-name", value: "", publishValueAsDefault: false)
+    .WithDescription("Name clients pass as `model`; empty uses the model folder's name.");
+var apiKey = builder.AddParameter("api-key", value: InferenceApiResource.DevelopmentApiKey, secret: true)
+    .WithDescription("Key clients send as Authorization: Bearer or x-api-key.");
+var adapters = InferenceApiResource.AddAdapterParameters(builder);
+
+// No launch profile: the endpoint is declared here, and Aspire hands it to the API as ASPNETCORE_URLS,
+// which the API prefers over its own server.host/server.port.
+builder.AddProject<Projects.QwenAspire_InferenceApi>("inferenceapi", launchProfileName: null)
+    .WithHttpEndpoint(name: "http")
+    .WithModel(modelPath, servedModelName, adapters)
+    .WithEnvironment("OPENAI_API_KEY", apiKey)
+    // The readiness probe on /health is also the resource's HTTP health check (Aspire registers the same check
+    // as .WithHttpHealthCheck("/health"), which would collide), so the dashboard and WaitFor see the model load.
+    // Each probe adds its own check, so there is one per path. Both are exported to the deployment manifest.
+    .WithHttpProbe(ProbeType.Readiness, "/health", initialDelaySeconds: 5, periodSeconds: 10)
+    .WithHttpProbe(ProbeType.Liveness, "/alive", initialDelaySeconds: 30, periodSeconds: 30, failureThreshold: 5)
+    .WithExternalHttpEndpoints()
+    .WithProbesInManifest();
+
+builder.Build().Run();
