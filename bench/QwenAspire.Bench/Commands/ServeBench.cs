@@ -94,6 +94,8 @@ internal static class ServeBench
         int next = 0;
         Console.WriteLine($"model '{model}' at {url}; weights: {Precision(o)}; {o.RequestsPerWorker} requests per worker, " +
                           $"{o.MaxTokens} tokens each (ignore_eos), prompts {ServePrompts.MinTokens}-{ServePrompts.MaxTokens} tokens, temperature 0");
+        if (o.ModelDir is not null && ShapeMismatch(o.ModelDir) is { } mismatch)
+            Console.WriteLine($"note: the anchors are for Qwen3-1.7B shapes; this model has {mismatch}, so the ratios only check the tool.");
         for (int i = 0; i < o.Warmup; i++)
             await load.StreamOneAsync(prompts.Get(next++).Text, Math.Min(8, o.MaxTokens), ct);   // JIT and first-touch, not timed
 
@@ -135,7 +137,27 @@ internal static class ServeBench
             $"{a.TtftMs / r.TtftMedianMs:0.00}x / {a.InterTokenMs / r.InterTokenMedianMs:0.00}x / {r.AggregateTokensPerSecond / a.TokensPerSecond:0.00}x");
     }
 
-    private static string Precision(Options o) => o.Dtype ?? (o.Spawn ? "server default dtype (auto)" : "unknown; pass --dtype to label it");
+    /// <summary>Null when config.json has the anchors' shapes (hidden 2048, 28 layers, intermediate 6144), else what differs.</summary>
+    private static string? ShapeMismatch(string modelDir)
+    {
+        string path = Path.Combine(modelDir, "config.json");
+        if (!File.Exists(path)) return "no config.json";
+        var config = JsonNode.Parse(File.ReadAllText(path));
+        int? Get(string key) => config?[key] is JsonValue v && v.TryGetValue<int>(out int i) ? i : null;
+        var shape = (Hidden: Get("hidden_size"), Layers: Get("num_hidden_layers"), Intermediate: Get("intermediate_size"));
+        return shape == (2048, 28, 6144) ? null
+            : $"hidden {shape.Hidden}, {shape.Layers} layers, intermediate {shape.Intermediate}";
+    }
+
+    private static string Precision(Options o)
+    {
+        if (o.Dtype is not null) return o.Dtype;
+        // The server's "auto" loads the checkpoint's torch_dtype (f32 when config.json names none).
+        string config = Path.Combine(o.ModelDir ?? "", "config.json");
+        if (o.ModelDir is not null && File.Exists(config))
+            return $"auto = {(string?)JsonNode.Parse(File.ReadAllText(config))?["torch_dtype"] ?? "float32"} (config.json torch_dtype)";
+        return "unknown; pass --dtype to label it";
+    }
 
     private static async Task<string> FirstModelAsync(Uri url, string apiKey, CancellationToken ct)
     {

@@ -82,9 +82,13 @@ internal sealed class ServerProcess : IAsyncDisposable
         {
             var bin = Path.Combine(dir.FullName, "src", "QwenAspire.InferenceApi", "bin");
             if (!Directory.Exists(bin)) continue;
+            // bin/<config>/net10.0[/<rid>]/: TorchSharp.props sets a runtime identifier, so look one level down too.
             return new[] { "Release", "Debug" }
-                .Select(config => Path.Combine(bin, config, "net10.0", DllName))
-                .FirstOrDefault(File.Exists);
+                .Select(config => Path.Combine(bin, config, "net10.0"))
+                .Where(Directory.Exists)
+                .SelectMany(dir => Directory.EnumerateFiles(dir, DllName, SearchOption.AllDirectories)
+                    .Where(f => Path.GetDirectoryName(f) is { } d && (d == dir || Path.GetDirectoryName(d) == dir)))
+                .FirstOrDefault();
         }
         return null;
     }
