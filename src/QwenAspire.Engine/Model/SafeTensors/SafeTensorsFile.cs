@@ -34,7 +34,9 @@ public sealed class SafeTensorsFile : IDisposable
         var size = info.DType.ElementSize();
         if (start % size != 0) return ReadCopy(info, start);
         var mapping = Mapping(info.DType);
-        return mapping.narrow(0, start / size, info.ElementCount).view(info.Shape);
+        // The intermediate slice is disposed here: a leaked handle would pin the whole mapping until GC.
+        using var flat = mapping.narrow(0, start / size, info.ElementCount);
+        return flat.view(info.Shape);
     }
 
     private Tensor Mapping(SafeTensorDType dtype)
