@@ -7,6 +7,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "bench-model" => ModelBench.Run(args[1..]),
     "bench-tokenizer" => await TokenizerBench.RunAsync(args[1..]),
     "bench-template" => TemplateBench.Run(args[1..]),
+    "bench-serve" => await ServeBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -18,6 +19,8 @@ static int Usage()
           bench-model     --model DIR [--threads 2] [--dtype bf16|f32|f16] [--prompt 512] [--decode 128] [--widen-above N]
           bench-tokenizer [--kb 100] [--runs N]
           bench-template  [--iterations N] [--turns N]
+          bench-serve     --url URL --api-key KEY | --spawn-server --model-dir DIR [--dtype bf16] [--threads 2]
+                          [--model NAME] [--concurrency 1,4,8] [--requests-per-worker 2] [--max-tokens 64]
         """);
     return 2;
 }

@@ -127,19 +127,17 @@ public sealed partial class ModelLoadingService(
         _runner?.Dispose();
     }
 
-    /// <summary>Logs loading progress every 10 % and on each new stage.</summary>
+    /// <summary>Logs loading progress every 10 % (stages are tensor names: logging each would flood the log).</summary>
     private sealed class ProgressLog(ILogger logger, ModelHost host) : IProgress<ModelLoadProgress>
     {
         private int _lastDecile = -1;
-        private string? _lastStage;
 
         public void Report(ModelLoadProgress value)
         {
-            int decile = (int)Math.Floor(value.Fraction * 10);
-            if (decile == _lastDecile && value.Stage == _lastStage) return;
-            _lastDecile = decile;
-            _lastStage = value.Stage;
             host.ReportProgress($"loading {value.Fraction:P0} ({value.Stage})");
+            int decile = (int)Math.Floor(value.Fraction * 10);
+            if (decile == _lastDecile) return;
+            _lastDecile = decile;
             LogProgress(logger, value.Fraction * 100, value.Elapsed.TotalSeconds, value.Stage);
         }
     }
