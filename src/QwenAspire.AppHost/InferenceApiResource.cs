@@ -6,6 +6,29 @@ internal static class InferenceApiResource
     public const string DevelopmentApiKey = "sk-qwen3-1.7b-local-dev-key-12345";
 
     /// <summary>
+    /// The API's own configuration keys, in environment form (section__key; the server binds them
+    /// case-insensitively: <c>model.path</c>, <c>model.served_model_name</c>, <c>model.adapters.NAME</c>).
+    /// Keys: the server accepts the union of <c>server.api_keys</c>, <c>OPENAI_API_KEY</c> and <c>dify.api_key</c>
+    /// (no precedence; the public default key only when none is set). The AppHost writes <c>server.api_keys[0]</c>,
+    /// the key the API's own <c>--api-key</c> switch sets, rather than <c>OPENAI_API_KEY</c>, a name OpenAI client
+    /// libraries in the same environment read as their outgoing key.
+    /// </summary>
+    public const string ModelPathVariable = "MODEL__PATH";
+    public const string ServedModelNameVariable = "MODEL__SERVED_MODEL_NAME";
+    public const string AdapterVariablePrefix = "MODEL__ADAPTERS__";
+    public const string ApiKeyVariable = "SERVER__API_KEYS__0";
+
+    /// <summary>
+    /// A parameter read from <c>Parameters:NAME</c> when the AppHost runs, else <paramref name="fallback"/>; never
+    /// published as a manifest default (the deployment asks for every value).
+    /// </summary>
+    public static IResourceBuilder<ParameterResource> AddParameter(IDistributedApplicationBuilder builder, string name, string fallback, bool secret = false) =>
+        builder.AddParameter(name, () => builder.Configuration[$"Parameters:{name}"] ?? fallback, publishValueAsDefault: false, secret: secret);
+
+    public static IResourceBuilder<ProjectResource> WithApiKey(this IResourceBuilder<ProjectResource> api, IResourceBuilder<ParameterResource> apiKey) =>
+        api.WithEnvironment(ApiKeyVariable, apiKey);
+
+    /// <summary>
     /// <c>Parameters:lora-adapters</c> = <c>NAME=DIR;NAME2=DIR2</c> names the adapters; each becomes its own
     /// parameter <c>lora-NAME</c> (its folder), so a deployment manifest asks for every folder separately.
     /// </summary>
@@ -23,7 +46,7 @@ internal static class InferenceApiResource
             var (name, folder) = (item[..eq].Trim(), item[(eq + 1)..].Trim());
             if (!name.All(c => char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.'))
                 throw new InvalidOperationException($"Parameters:lora-adapters: adapter name '{name}' may hold only letters, digits, '-', '_' and '.'.");
-            adapters.Add((name, builder.AddParameter($"lora-{name}", folder, publishValueAsDefault: false)
+            adapters.Add((name, AddParameter(builder, $"lora-{name}", folder)
                 .WithDescription($"PEFT LoRA adapter folder served as model '{name}'.")));
         }
         return adapters;
@@ -40,9 +63,9 @@ internal static class InferenceApiResource
     {
         List<(string Variable, ParameterResource Parameter)> settings =
         [
-            ("MODEL__PATH", modelPath.Resource),
-            ("MODEL__SERVED_MODEL_NAME", servedModelName.Resource),
-            .. adapters.Select(a => ($"MODEL__ADAPTERS__{a.Name}", a.Folder.Resource)),
+            (ModelPathVariable, modelPath.Resource),
+            (ServedModelNameVariable, servedModelName.Resource),
+            .. adapters.Select(a => (AdapterVariablePrefix + a.Name, a.Folder.Resource)),
         ];
         return api.WithEnvironment(async context =>
         {

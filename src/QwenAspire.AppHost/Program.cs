@@ -2,12 +2,14 @@ using QwenAspire.AppHost;
 
 var builder = DistributedApplication.CreateBuilder(args);
 
+// Parameters come from configuration (Parameters:NAME: appsettings, user secrets, --Parameters:NAME=…), with a
+// fallback when unset. Aspire's AddParameter(name, value) would pin the value and ignore configuration.
 // Empty model path: the API generates and serves its demo model (fine for a first run; see docs/aspire.md).
-var modelPath = builder.AddParameter("model-path", value: "", publishValueAsDefault: false)
+var modelPath = InferenceApiResource.AddParameter(builder, "model-path", fallback: "")
     .WithDescription("Hugging Face folder of the base Qwen3 checkpoint; empty serves the generated demo model.");
-var servedModelName = builder.AddParameter("served-model-name", value: "", publishValueAsDefault: false)
+var servedModelName = InferenceApiResource.AddParameter(builder, "served-model-name", fallback: "")
     .WithDescription("Name clients pass as `model`; empty uses the model folder's name.");
-var apiKey = builder.AddParameter("api-key", value: InferenceApiResource.DevelopmentApiKey, secret: true)
+var apiKey = InferenceApiResource.AddParameter(builder, "api-key", fallback: InferenceApiResource.DevelopmentApiKey, secret: true)
     .WithDescription("Key clients send as Authorization: Bearer or x-api-key.");
 var adapters = InferenceApiResource.AddAdapterParameters(builder);
 
@@ -16,7 +18,7 @@ var adapters = InferenceApiResource.AddAdapterParameters(builder);
 builder.AddProject<Projects.QwenAspire_InferenceApi>("inferenceapi", launchProfileName: null)
     .WithHttpEndpoint(name: "http")
     .WithModel(modelPath, servedModelName, adapters)
-    .WithEnvironment("OPENAI_API_KEY", apiKey)
+    .WithApiKey(apiKey)
     // The readiness probe on /health is also the resource's HTTP health check (Aspire registers the same check
     // as .WithHttpHealthCheck("/health"), which would collide), so the dashboard and WaitFor see the model load.
     // Each probe adds its own check, so there is one per path. Both are exported to the deployment manifest.

@@ -13,6 +13,7 @@ namespace QwenAspire.AppHost.Tests;
 public sealed class AppHostLiveTests
 {
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(5);
+    private const string DevelopmentApiKey = "sk-qwen3-1.7b-local-dev-key-12345";
 
     [Fact]
     public async Task AppHostServesChatThroughTheSdkAndExportsInferenceMetrics()
@@ -42,8 +43,9 @@ public sealed class AppHostLiveTests
         Assert.Contains(updates, u => u.FinishReason is not null);
         Assert.Equal(response.Usage?.OutputTokenCount, updates.ToChatResponse().Usage?.OutputTokenCount);
 
-        var wrongKey = new QwenChatClient(new QwenClientOptions { Endpoint = endpoint, ApiKey = "wrong", Model = response.ModelId });
-        var ex = await Assert.ThrowsAsync<QwenApiException>(() => wrongKey.GetResponseAsync("hi", cancellationToken: cts.Token));
+        // The api-key parameter replaced the public development key: that one is refused now.
+        using var defaultKey = new QwenChatClient(new QwenClientOptions { Endpoint = endpoint, ApiKey = DevelopmentApiKey, Model = response.ModelId });
+        var ex = await Assert.ThrowsAsync<QwenApiException>(() => defaultKey.GetResponseAsync("hi", cancellationToken: cts.Token));
         Assert.Equal(System.Net.HttpStatusCode.Unauthorized, ex.StatusCode);
 
         using var http = new HttpClient { BaseAddress = endpoint };

@@ -53,7 +53,8 @@ public sealed class ManifestTests
         Assert.Equal("{model-path.value}", env.GetProperty("MODEL__PATH").GetString());
         Assert.Equal("{served-model-name.value}", env.GetProperty("MODEL__SERVED_MODEL_NAME").GetString());
         Assert.Equal("{lora-rs.value}", env.GetProperty("MODEL__ADAPTERS__rs").GetString());
-        Assert.Equal("{api-key.value}", env.GetProperty("OPENAI_API_KEY").GetString());
+        Assert.Equal("{api-key.value}", env.GetProperty("SERVER__API_KEYS__0").GetString());
+        Assert.False(env.TryGetProperty("OPENAI_API_KEY", out _));
         Assert.True(api.GetProperty("bindings").GetProperty("http").GetProperty("external").GetBoolean());
 
         var probes = api.GetProperty("probes").EnumerateArray().ToDictionary(p => p.GetProperty("type").GetString()!, p => p.GetProperty("path").GetString());

@@ -40,20 +40,20 @@ public sealed class ConfigurationTests
     [Fact]
     public async Task EnvironmentOverridesYamlButNotCommandLine()
     {
-        string yaml = WriteYaml("model:\n  device: cpu\n  threads: 1\n");
-        Environment.SetEnvironmentVariable("MODEL__THREADS", "3");
-        Environment.SetEnvironmentVariable("MODEL__DEVICE", "cuda");
+        string yaml = WriteYaml("engine:\n  device: cpu\n  threads: 1\n");
+        Environment.SetEnvironmentVariable("ENGINE__THREADS", "3");
+        Environment.SetEnvironmentVariable("ENGINE__DEVICE", "cuda");
         try
         {
             await using var app = Program.CreateApp(["--config", yaml, "--device", "auto"]);
-            var model = app.Services.GetRequiredService<IOptions<ModelOptions>>().Value;
-            Assert.Equal(3, model.Threads);
-            Assert.Equal("auto", model.Device);
+            var engine = app.Services.GetRequiredService<IOptions<EngineDeviceOptions>>().Value;
+            Assert.Equal(3, engine.Threads);
+            Assert.Equal("auto", engine.Device);
         }
         finally
         {
-            Environment.SetEnvironmentVariable("MODEL__THREADS", null);
-            Environment.SetEnvironmentVariable("MODEL__DEVICE", null);
+            Environment.SetEnvironmentVariable("ENGINE__THREADS", null);
+            Environment.SetEnvironmentVariable("ENGINE__DEVICE", null);
         }
     }
 
@@ -62,6 +62,9 @@ public sealed class ConfigurationTests
     [InlineData("model:\n  dtype: int3\n", "model.dtype")]
     [InlineData("generation:\n  top_p: 1.5\n", "generation.top_p")]
     [InlineData("model:\n  path: /definitely/not/here\n", "model.path")]
+    [InlineData("engine:\n  device: tpu\n", "engine.device")]
+    [InlineData("engine:\n  threads: -2\n", "engine.threads")]
+    [InlineData("model:\n  device: cuda\n", "moved to engine.device")]
     [InlineData("server:\n  port: eighty\n", "server:port")]
     public async Task InvalidValueStopsStartWithMessageNamingTheKey(string yamlText, string key)
     {
@@ -92,11 +95,13 @@ public sealed class ConfigurationTests
         await using var app = Program.CreateApp(["--config", shipped, "--host", "127.0.0.1", "--port", "0"]);
         var model = app.Services.GetRequiredService<IOptions<ModelOptions>>().Value;
         Assert.Empty(model.Adapters);
+        Assert.Equal("auto", app.Services.GetRequiredService<IOptions<EngineDeviceOptions>>().Value.Device);
         Assert.Equal(1024, app.Services.GetRequiredService<IOptions<GenerationDefaultsOptions>>().Value.MaxTokens);
         foreach (var validate in new Action[]
                  {
                      () => _ = app.Services.GetRequiredService<IOptions<ServerOptions>>().Value,
                      () => _ = app.Services.GetRequiredService<IOptions<GenerationDefaultsOptions>>().Value,
+                     () => _ = app.Services.GetRequiredService<IOptions<EngineDeviceOptions>>().Value,
                  })
             validate();
     }

@@ -8,13 +8,14 @@ public sealed class ServiceCommandLineTests
     public void SwitchesMapToConfigurationKeys()
     {
         var cl = ServiceCommandLine.Parse(["--model", "/m", "--served-model-name=qwen", "--host", "127.0.0.1", "--port", "9000",
-            "--dtype", "bfloat16", "--threads", "2", "--config", "other.yaml"]);
+            "--dtype", "bfloat16", "--threads", "2", "--device", "cuda", "--config", "other.yaml"]);
         Assert.Equal("/m", cl.Values["model:path"]);
         Assert.Equal("qwen", cl.Values["model:served_model_name"]);
         Assert.Equal("127.0.0.1", cl.Values["server:host"]);
         Assert.Equal("9000", cl.Values["server:port"]);
         Assert.Equal("bfloat16", cl.Values["model:dtype"]);
-        Assert.Equal("2", cl.Values["model:threads"]);
+        Assert.Equal("2", cl.Values["engine:threads"]);
+        Assert.Equal("cuda", cl.Values["engine:device"]);
         Assert.Equal("other.yaml", cl.ConfigFile);
         Assert.True(cl.ConfigFileExplicit);
         Assert.True(cl.EndpointExplicit);

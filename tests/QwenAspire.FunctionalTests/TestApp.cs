@@ -16,9 +16,12 @@ public sealed class TestApp : IAsyncDisposable
     public WebApplication App { get; }
     public Uri BaseAddress { get; }
 
-    public static async Task<TestApp> StartAsync(params string[] args)
+    public static Task<TestApp> StartAsync(params string[] args) => StartAsync(configureServices: null, args);
+
+    /// <param name="configureServices">Swaps or adds services after the defaults (e.g. a <c>ModelLoadGate</c> that holds the load).</param>
+    public static async Task<TestApp> StartAsync(Action<IServiceCollection>? configureServices, params string[] args)
     {
-        var app = Program.CreateApp(["--host", "127.0.0.1", "--port", "0", "--api-key", Key, .. args]);
+        var app = Program.CreateApp(["--host", "127.0.0.1", "--port", "0", "--api-key", Key, .. args], configureServices);
         await app.StartAsync();
         return new TestApp(app, new Uri(app.Urls.First()));
     }

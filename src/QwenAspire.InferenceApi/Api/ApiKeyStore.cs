@@ -8,9 +8,9 @@ namespace QwenAspire.InferenceApi.Api;
 /// <summary>
 /// The accepted API keys: --api-key / server.api_keys, OPENAI_API_KEY and dify.api_key; with none set, the
 /// old service's default key (a warning says so at start). Keys are kept only as SHA-256 digests and
-/// compared in constant time; they are never logged.
+/// compared in constant time; they are never logged. The same keys open a protected Prometheus endpoint.
 /// </summary>
-public sealed partial class ApiKeyStore
+public sealed partial class ApiKeyStore : IScrapeKeyValidator
 {
     private readonly byte[][] _digests;
 

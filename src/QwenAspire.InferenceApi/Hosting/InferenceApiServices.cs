@@ -3,7 +3,6 @@ using Microsoft.Extensions.Options;
 using QwenAspire.Engine.Diagnostics;
 using QwenAspire.Engine.Generation;
 using QwenAspire.InferenceApi.Api;
-using QwenAspire.InferenceApi.Diagnostics;
 using QwenAspire.InferenceApi.Options;
 using QwenAspire.InferenceApi.Serving;
 
@@ -27,9 +26,9 @@ public static class InferenceApiServices
         services.AddSingleton<ChatServing>();
         services.AddSingleton<CompletionServing>();
         services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model");
-        services.AddOpenTelemetry()
-            .WithTracing(t => t.AddSource(InferenceApiTelemetry.SourceName))
-            .WithMetrics(m => m.AddMeter(InferenceMetrics.MeterName));
+        // OpenTelemetry (the QwenAspire.Inference meter, the GenAI spans, /metrics) is registered once, by
+        // AddServiceDefaults; the API only lets its own keys open a protected scrape endpoint.
+        services.AddSingleton<IScrapeKeyValidator>(sp => sp.GetRequiredService<ApiKeyStore>());
         return builder;
     }
 }

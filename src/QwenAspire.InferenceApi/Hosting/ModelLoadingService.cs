@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Options;
+using QwenAspire.Engine;
 using QwenAspire.Engine.Diagnostics;
 using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Model;
@@ -21,6 +22,7 @@ public sealed partial class ModelLoadingService(
     IOptions<ModelOptions> modelOptions,
     IOptions<GenerationDefaultsOptions> generationOptions,
     IOptions<EngineOptions> engineOptions,
+    IOptions<EngineDeviceOptions> deviceOptions,
     InferenceMetrics metrics,
     ILoggerFactory loggerFactory,
     IHostApplicationLifetime lifetime,
@@ -63,8 +65,9 @@ public sealed partial class ModelLoadingService(
             : string.IsNullOrWhiteSpace(o.Path) ? DemoModelName : new DirectoryInfo(dir).Name;
         ct.ThrowIfCancellationRequested();
 
-        if (o.Threads > 0) TorchSharp.torch.set_num_threads(o.Threads);
-        string device = o.Device == "auto" ? (TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu") : o.Device;
+        var runtime = deviceOptions.Value;
+        TorchRuntime.SetThreads(runtime.Threads);
+        string device = runtime.Device.ToLowerInvariant() == "auto" ? (TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu") : runtime.Device.ToLowerInvariant();
         host.ReportProgress($"loading {dir}");
         LogLoading(_logger, dir, o.EngineDtype, device, o.Adapters.Count);
         _runner = TorchModelRunner.Load(dir, o.Adapters, o.EngineDtype, device, new ProgressLog(_logger, host));

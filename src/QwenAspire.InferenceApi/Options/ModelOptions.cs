@@ -2,7 +2,7 @@ using Microsoft.Extensions.Configuration;
 
 namespace QwenAspire.InferenceApi.Options;
 
-/// <summary>The <c>model</c> section: which checkpoint and adapters to serve and how to run them.</summary>
+/// <summary>The <c>model</c> section: which checkpoint and adapters to serve and in which precision.</summary>
 public sealed class ModelOptions
 {
     public const string Section = "model";
@@ -20,12 +20,6 @@ public sealed class ModelOptions
     /// <summary>Weight storage: auto | float32 (f32) | bfloat16 (bf16) | float16 (f16).</summary>
     public string Dtype { get; set; } = "auto";
 
-    /// <summary>auto | cpu | cuda.</summary>
-    public string Device { get; set; } = "auto";
-
-    /// <summary>Torch intra-op threads; 0 keeps torch's default.</summary>
-    public int Threads { get; set; }
-
     /// <summary>Where the demo model is generated when no model is configured. Default: a temp folder.</summary>
     [ConfigurationKeyName("demo_directory")]
     public string? DemoDirectory { get; set; }
@@ -40,5 +34,4 @@ public sealed class ModelOptions
         "float16" => "f16",
         var other => other,
     };
-    public static readonly string[] Devices = ["auto", "cpu", "cuda"];
 }

@@ -10,10 +10,12 @@ public static class OptionsExtensions
         services.AddOptions<ModelOptions>().BindConfiguration(ModelOptions.Section).ValidateOnStart();
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateOnStart();
         services.AddOptions<GenerationDefaultsOptions>().BindConfiguration(GenerationDefaultsOptions.Section).ValidateOnStart();
+        services.AddOptions<EngineDeviceOptions>().BindConfiguration(EngineDeviceOptions.Section).ValidateOnStart();
         services.AddOptions<DifyOptions>().BindConfiguration(DifyOptions.Section);
         services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
         services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
         services.AddSingleton<IValidateOptions<GenerationDefaultsOptions>, GenerationDefaultsValidator>();
+        services.AddSingleton<IValidateOptions<EngineDeviceOptions>, EngineDeviceOptionsValidator>();
         return services;
     }
 }

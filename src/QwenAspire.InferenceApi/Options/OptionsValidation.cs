@@ -12,10 +12,6 @@ public sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
             errors.Add($"model.path: the folder '{o.Path}' does not exist.");
         if (!ModelOptions.Dtypes.Contains(o.Dtype, StringComparer.OrdinalIgnoreCase))
             errors.Add($"model.dtype: '{o.Dtype}' is not one of {string.Join(", ", ModelOptions.Dtypes)}.");
-        if (!ModelOptions.Devices.Contains(o.Device, StringComparer.OrdinalIgnoreCase))
-            errors.Add($"model.device: '{o.Device}' is not one of {string.Join(", ", ModelOptions.Devices)}.");
-        if (o.Threads < 0)
-            errors.Add($"model.threads: must be 0 (torch default) or positive, got {o.Threads}.");
         if (o.ServedModelName is { Length: > 0 } served && served.Trim() != served)
             errors.Add($"model.served_model_name: '{served}' has leading or trailing spaces.");
         foreach (var (adapter, dir) in o.Adapters)

@@ -14,8 +14,8 @@ public sealed class ServiceCommandLine
         ["--model"] = "model:path",
         ["--served-model-name"] = "model:served_model_name",
         ["--dtype"] = "model:dtype",
-        ["--device"] = "model:device",
-        ["--threads"] = "model:threads",
+        ["--device"] = "engine:device",
+        ["--threads"] = "engine:threads",
         ["--host"] = "server:host",
         ["--port"] = "server:port",
     };

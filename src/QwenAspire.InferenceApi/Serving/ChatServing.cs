@@ -31,7 +31,7 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
             SamplingMapper.ToSamplingParams(request, request.RequestedMaxTokens(), logprobs, stops, models.Defaults,
                 defaults.Value.MaxTokens, promptIds.Length, models.MaxContextLength, i))).ToList();
 
-        using var activity = InferenceApiTelemetry.StartGeneration("chat", request.Model!, requests[0].Sampling, id);
+        using var activity = InferenceApiTelemetry.StartGeneration("chat", request.Model!, requests[0].Sampling, id, requests.Count);
         bool parseTools = request.ToolsEnabled();
         var choices = requests.Select((_, i) => new ChatChoiceState(i, parseTools, models.Prompt)).ToArray();
         var ct = context.RequestAborted;
@@ -42,6 +42,7 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
         }
         catch (Exception ex) when (EngineErrors.From(ex) is { } refused)
         {
+            InferenceApiTelemetry.RecordError(activity, refused.Code ?? refused.Type, refused.Message);
             return refused.ToResult();
         }
 

@@ -41,7 +41,7 @@ public sealed partial class CompletionServing(ModelHost host, IOptions<Generatio
                 choices.Add(new CompletionChoiceState(index, p, echo, models.Prompt));
             }
 
-        using var activity = InferenceApiTelemetry.StartGeneration("text_completion", request.Model!, requests[0].Sampling, id);
+        using var activity = InferenceApiTelemetry.StartGeneration("text_completion", request.Model!, requests[0].Sampling, id, requests.Count);
         var ct = context.RequestAborted;
         await using var streams = new ChoiceStreams(models.Engine, requests, ct);
         try
@@ -50,6 +50,7 @@ public sealed partial class CompletionServing(ModelHost host, IOptions<Generatio
         }
         catch (Exception ex) when (EngineErrors.From(ex) is { } refused)
         {
+            InferenceApiTelemetry.RecordError(activity, refused.Code ?? refused.Type, refused.Message);
             return refused.ToResult();
         }
 
