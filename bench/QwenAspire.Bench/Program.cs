@@ -15,7 +15,7 @@ static int Usage()
 {
     Console.Error.WriteLine("""
         usage: QwenAspire.Bench <command> [options]
-          make-model      --preset tiny|tiny-untied|tiny-bf16|qwen3-1.7b --out DIR [--seed N] [--lora DIR] [--lora-preset lora-all|lora-rs]
+          make-model      --preset tiny|tiny-untied|tiny-bf16|qwen3-1.7b|scripted|scripted-tool-call --out DIR [--seed N] [--lora DIR] [--lora-preset lora-all|lora-rs]
           bench-model     --model DIR [--threads 2] [--dtype bf16|f32|f16] [--prompt 512] [--decode 128] [--widen-above N]
           bench-tokenizer [--kb 100] [--runs N]
           bench-template  [--iterations N] [--turns N]

@@ -3,7 +3,11 @@ using QwenAspire.Engine.Model.Generator;
 
 namespace QwenAspire.Bench.Commands;
 
-/// <summary><c>make-model</c>: writes a random-weight Qwen3 HF folder (and optionally a PEFT adapter).</summary>
+/// <summary>
+/// <c>make-model</c>: writes a random-weight Qwen3 HF folder (and optionally a PEFT adapter), or with
+/// <c>--preset scripted</c> / <c>scripted-tool-call</c> a tiny model whose weights deterministically answer
+/// with a thinking block and "Hello!" (or a get_weather tool call); see <see cref="ScriptedModel"/>.
+/// </summary>
 internal static class MakeModel
 {
     public static int Run(string[] args)
@@ -21,7 +25,9 @@ internal static class MakeModel
             lastPercent = percent;
             Console.WriteLine($"  {percent,3}%  {clock.Elapsed.TotalSeconds:0.0} s");
         });
-        var model = ModelGenerator.Generate(preset, outDir, seed, progress);
+        var model = ScriptedModel.PresetNames.Contains(preset)
+            ? ScriptedModel.Write(outDir, preset)
+            : ModelGenerator.Generate(preset, outDir, seed, progress);
         Console.WriteLine($"wrote {model.Path} in {clock.Elapsed.TotalSeconds:0.0} s, content sha256 {model.ContentSha256}");
         if (cl.Get("lora") is { } loraDir)
         {

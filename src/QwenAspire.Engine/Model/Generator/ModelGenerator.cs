@@ -34,7 +34,7 @@ public static class ModelGenerator
         var tensors = Qwen3Weights.Expected(config).Select(e =>
         {
             var seedString = prefix + (e.Name == Qwen3Weights.LmHead ? p.LmHeadSeedPrefix : p.SeedPrefix) + e.Name;
-            return (e.Name, e.Shape, seedString, Std: e.Shape.Length == 1 ? (double?)null : p.MatrixStd(e.Name));
+            return (e.Name, e.Shape, RecipeFill(seedString, e.Shape.Length == 1 ? null : p.MatrixStd(e.Name)));
         }).ToList();
         return WriteTensors(Path.Combine(outDir, SafeTensorsCheckpoint.SingleFileName), tensors, p.DType, progress);
     }
@@ -47,15 +47,15 @@ public static class ModelGenerator
         Directory.CreateDirectory(outDir);
         File.WriteAllText(Path.Combine(outDir, "adapter_config.json"), AdapterConfig(a, basePreset).ToJsonString(s_json) + "\n");
         var prefix = SeedPrefix(seed) + a.Name + "/";
-        var tensors = new List<(string, long[], string, double?)>();
+        var tensors = new List<(string, long[], Action<Span<float>>)>();
         for (var l = 0; l < config.NumHiddenLayers; l++)
         {
             foreach (var module in Qwen3Weights.LinearModules.Where(m => a.TargetModules.Any(t => m.EndsWith("." + t, StringComparison.Ordinal))))
             {
                 var shape = Qwen3Weights.LinearShape(config, module);
                 var name = "base_model.model." + Qwen3Weights.Layer(l, module);
-                tensors.Add((name + ".lora_A.weight", [a.R, shape[1]], prefix + name + ".lora_A.weight", a.StdA));
-                tensors.Add((name + ".lora_B.weight", [shape[0], a.R], prefix + name + ".lora_B.weight", a.StdB));
+                tensors.Add((name + ".lora_A.weight", [a.R, shape[1]], RecipeFill(prefix + name + ".lora_A.weight", a.StdA)));
+                tensors.Add((name + ".lora_B.weight", [shape[0], a.R], RecipeFill(prefix + name + ".lora_B.weight", a.StdB)));
             }
         }
         return WriteTensors(Path.Combine(outDir, "adapter_model.safetensors"), tensors, SafeTensorDType.F32, null);
@@ -63,7 +63,15 @@ public static class ModelGenerator
 
     private static string SeedPrefix(long seed) => seed == 0 ? "" : $"seed{seed}:";
 
-    private static GeneratedFile WriteTensors(string path, List<(string Name, long[] Shape, string SeedString, double? Std)> tensors,
+    /// <summary>The recipe's values for a tensor: a matrix of standard deviation <paramref name="std"/>, or a norm weight when null.</summary>
+    internal static Action<Span<float>> RecipeFill(string seedString, double? std) => values =>
+    {
+        if (std is { } s) WeightRecipe.FillMatrix(seedString, s, values);
+        else WeightRecipe.FillNorm(seedString, values);
+    };
+
+    /// <summary>Writes <paramref name="tensors"/> (values produced on demand by each Fill) and hashes them as written.</summary>
+    internal static GeneratedFile WriteTensors(string path, List<(string Name, long[] Shape, Action<Span<float>> Fill)> tensors,
         SafeTensorDType dtype, IProgress<double>? progress)
     {
         using var content = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
@@ -74,8 +82,7 @@ public static class ModelGenerator
         {
             var count = t.Shape.Aggregate(1L, (x, y) => x * y);
             var values = new float[count];
-            if (t.Std is { } std) WeightRecipe.FillMatrix(t.SeedString, std, values);
-            else WeightRecipe.FillNorm(t.SeedString, values);
+            t.Fill(values);
             byte[] bytes;
             if (dtype == SafeTensorDType.F32)
             {

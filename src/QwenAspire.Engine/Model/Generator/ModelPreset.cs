@@ -41,7 +41,7 @@ public sealed record ModelPreset(string Name, string SeedPrefix, JsonObject Conf
     };
 
     /// <summary>config.json with the keys and order transformers 4.51 writes for Qwen3.</summary>
-    private static JsonObject HfConfig(int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim, int maxPositions,
+    internal static JsonObject HfConfig(int hidden, int intermediate, int layers, int heads, int kvHeads, int headDim, int maxPositions,
         bool tied, string dtype, int maxWindowLayers) => new()
     {
         ["architectures"] = new JsonArray("Qwen3ForCausalLM"),
