@@ -11,7 +11,7 @@ namespace QwenAspire.InferenceApi.Serving;
 /// event, no <c>event:</c> lines, flushed per event, ending with <c>data: [DONE]</c>. JSON is written compact,
 /// so an event never spans lines; text deltas are whole characters (the engine never splits UTF-8).
 /// </summary>
-public sealed class SseWriter(HttpResponse response)
+public sealed partial class SseWriter(HttpResponse response)
 {
     private static readonly byte[] s_prefix = "data: "u8.ToArray();
     private static readonly byte[] s_suffix = "\n\n"u8.ToArray();
@@ -28,6 +28,30 @@ public sealed class SseWriter(HttpResponse response)
         response.HttpContext.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
         await response.StartAsync(cancellationToken);
         await response.Body.FlushAsync(cancellationToken);
+    }
+
+    /// <summary>
+    /// A whole stream: headers, the events <paramref name="writeEvents"/> writes, then [DONE]. A failure after
+    /// the first byte (the status line is gone) becomes an <c>{"error":…}</c> event, then [DONE]; a client
+    /// that went away gets nothing more.
+    /// </summary>
+    public async Task StreamAsync(Func<CancellationToken, Task> writeEvents, string responseId, ILogger logger, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        try
+        {
+            await writeEvents(cancellationToken);
+            await WriteDoneAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client left: disposing the choice streams cancels the engine work.
+        }
+        catch (Exception ex)
+        {
+            LogStreamFailed(logger, responseId, ex);
+            await WriteErrorAsync(EngineErrors.From(ex) ?? ApiError.Internal(responseId), cancellationToken);
+        }
     }
 
     public async Task WriteAsync<T>(T payload, CancellationToken cancellationToken)
@@ -55,4 +79,7 @@ public sealed class SseWriter(HttpResponse response)
     /// <summary>Text of one event as it goes on the wire (tests and docs).</summary>
     public static string Format<T>(T payload) =>
         "data: " + Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(payload, ProtocolJson.Options)) + "\n\n";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stream {ResponseId} failed after it started.")]
+    private static partial void LogStreamFailed(ILogger logger, string responseId, Exception exception);
 }
