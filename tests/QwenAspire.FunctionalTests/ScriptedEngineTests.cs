@@ -86,6 +86,33 @@ public sealed class ScriptedEngineTests
         await engine.Cancelled.Task.WaitAsync(TimeSpan.FromSeconds(10));
     }
 
+    [Fact]
+    public async Task StreamedChineseTextStaysReadableOneLinePerEvent()
+    {
+        await using var app = await StartAsync(new ChineseEngine());
+        using var client = app.Client();
+        var response = await client.PostAsync("/v1/chat/completions", Chat(stream: true));
+        string raw = await response.Content.ReadAsStringAsync();
+        Assert.Contains("\"content\":\"你好\"", raw);
+        Assert.EndsWith("data: [DONE]\n\n", raw);
+        var (events, sawDone) = await ModelServer.ReadStreamLikeDifyAsync(new HttpResponseMessage { Content = new StringContent(raw) });
+        Assert.True(sawDone);
+        Assert.Equal("stop", (string?)events[^1]["choices"]![0]!["finish_reason"]);
+    }
+
+    private sealed class ChineseEngine : IInferenceEngine
+    {
+        public int QueueDepth => 0;
+        public int RunningCount => 0;
+
+        public async IAsyncEnumerable<GenerationOutput> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+        {
+            await Task.Yield();
+            yield return Token(1) with { TextDelta = "你好" };
+            yield return new GenerationOutput { TextDelta = "", Finish = FinishReason.Stop, PromptTokens = 9, CompletionTokens = 1 };
+        }
+    }
+
     private static GenerationOutput Token(int completionTokens) =>
         new() { TokenId = 9707, TextDelta = "Hello", PromptTokens = 9, CompletionTokens = completionTokens };
 

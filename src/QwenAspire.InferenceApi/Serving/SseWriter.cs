@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
@@ -16,6 +17,8 @@ public sealed partial class SseWriter(HttpResponse response)
     private static readonly byte[] s_prefix = "data: "u8.ToArray();
     private static readonly byte[] s_suffix = "\n\n"u8.ToArray();
     private static readonly byte[] s_done = "data: [DONE]\n\n"u8.ToArray();
+
+    private Utf8JsonWriter? _json;
 
     public bool Started => response.HasStarted;
 
@@ -54,13 +57,18 @@ public sealed partial class SseWriter(HttpResponse response)
         }
     }
 
+    /// <summary>One event, serialized straight into the response pipe (no intermediate array) and flushed.</summary>
     public async Task WriteAsync<T>(T payload, CancellationToken cancellationToken)
     {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(payload, ProtocolJson.Options);
-        await response.Body.WriteAsync(s_prefix, cancellationToken);
-        await response.Body.WriteAsync(json, cancellationToken);
-        await response.Body.WriteAsync(s_suffix, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        var pipe = response.BodyWriter;
+        pipe.Write(s_prefix);
+        // The writer's options, not the serializer's, decide escaping when a writer is passed in.
+        _json ??= new Utf8JsonWriter(pipe, new JsonWriterOptions { Encoder = ProtocolJson.Options.Encoder, SkipValidation = true });
+        _json.Reset(pipe);
+        JsonSerializer.Serialize(_json, payload, ProtocolJson.Options);
+        _json.Flush();
+        pipe.Write(s_suffix);
+        await pipe.FlushAsync(cancellationToken);
     }
 
     /// <summary>An error after the stream started: an <c>{"error":…}</c> event, then [DONE].</summary>
@@ -72,8 +80,8 @@ public sealed partial class SseWriter(HttpResponse response)
 
     public async Task WriteDoneAsync(CancellationToken cancellationToken)
     {
-        await response.Body.WriteAsync(s_done, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        response.BodyWriter.Write(s_done);
+        await response.BodyWriter.FlushAsync(cancellationToken);
     }
 
     /// <summary>Text of one event as it goes on the wire (tests and docs).</summary>
