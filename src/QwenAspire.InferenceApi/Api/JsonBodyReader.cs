@@ -8,10 +8,14 @@ namespace QwenAspire.InferenceApi.Api;
 /// <summary>
 /// Reads a request body into a wire type, turning every way it can be wrong into an OpenAI error that
 /// names the field: malformed JSON, wrong types, a body that is not an object, a body over the size limit.
-/// Unknown fields are accepted and logged once per name.
+/// Unknown fields are accepted and logged once per name (whatever the route), for the first
+/// <see cref="MaxReportedUnknownFields"/> names: the names are the client's, so the set must stay bounded.
 /// </summary>
 public sealed partial class JsonBodyReader(ILogger<JsonBodyReader> logger)
 {
+    public const int MaxReportedUnknownFields = 256;
+    private const int MaxLoggedNameLength = 64;
+
     private readonly ConcurrentDictionary<string, bool> _reportedUnknown = new(StringComparer.Ordinal);
 
     public async Task<(T? Body, ApiError? Error)> ReadAsync<T>(HttpRequest request, Func<T, Dictionary<string, JsonElement>?> unknown)
@@ -35,8 +39,11 @@ public sealed partial class JsonBodyReader(ILogger<JsonBodyReader> logger)
 
         if (unknown(body) is { Count: > 0 } fields)
             foreach (var name in fields.Keys)
-                if (_reportedUnknown.TryAdd($"{request.Path}:{name}", true))
-                    LogUnknownField(logger, name, request.Path);
+            {
+                if (_reportedUnknown.Count >= MaxReportedUnknownFields) break;
+                if (_reportedUnknown.TryAdd(name, true))
+                    LogUnknownField(logger, name.Length <= MaxLoggedNameLength ? name : name[..MaxLoggedNameLength] + "…", request.Path);
+            }
         return (body, null);
     }
 

@@ -1,34 +1,16 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using System.Text.Json.Serialization;
 
 namespace QwenAspire.InferenceApi.Protocol;
 
 /// <summary>POST /v1/chat/completions body (OpenAI fields plus vLLM's extensions this server honours).</summary>
-public sealed class ChatCompletionRequest : ISamplingRequest
+public sealed class ChatCompletionRequest : SamplingRequest
 {
-    public string? Model { get; set; }
     public List<ChatMessageParam>? Messages { get; set; }
 
-    public float? Temperature { get; set; }
-    public float? TopP { get; set; }
-    public int? TopK { get; set; }
-    public float? MinP { get; set; }
-    public int? MaxTokens { get; set; }
     public int? MaxCompletionTokens { get; set; }
-    public int? N { get; set; }
-    /// <summary>A string or a list of strings.</summary>
-    public JsonElement? Stop { get; set; }
-    public List<int>? StopTokenIds { get; set; }
-    public long? Seed { get; set; }
-    public float? PresencePenalty { get; set; }
-    public float? FrequencyPenalty { get; set; }
-    public float? RepetitionPenalty { get; set; }
     public bool? Logprobs { get; set; }
     public int? TopLogprobs { get; set; }
-    public bool? Stream { get; set; }
-    public StreamOptions? StreamOptions { get; set; }
-    public string? User { get; set; }
     public JsonArray? Tools { get; set; }
     /// <summary>"none" | "auto" (forcing a function comes later).</summary>
     public JsonElement? ToolChoice { get; set; }
@@ -40,19 +22,6 @@ public sealed class ChatCompletionRequest : ISamplingRequest
     /// <summary>Shortcut for chat_template_kwargs.enable_thinking.</summary>
     public bool? EnableThinking { get; set; }
     public bool? AddGenerationPrompt { get; set; }
-    public bool? IgnoreEos { get; set; }
-    public bool? SkipSpecialTokens { get; set; }
-    /// <summary>vLLM extension: return prompt and generated token ids.</summary>
-    public bool? ReturnTokenIds { get; set; }
-
-    [JsonExtensionData]
-    public Dictionary<string, JsonElement>? Unknown { get; set; }
-}
-
-public sealed class StreamOptions
-{
-    public bool? IncludeUsage { get; set; }
-    public bool? ContinuousUsageStats { get; set; }
 }
 
 /// <summary>One message: system / user / assistant / tool (developer is read as system).</summary>

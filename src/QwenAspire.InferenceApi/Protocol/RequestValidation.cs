@@ -10,7 +10,7 @@ public static class RequestValidation
     public const int MaxStopStrings = 16;
     public const int MaxTopLogprobs = 20;
 
-    public static ApiError? ValidateSampling(ISamplingRequest r, int? maxTokens, string maxTokensParam)
+    public static ApiError? ValidateSampling(SamplingRequest r, int? maxTokens, string maxTokensParam)
     {
         if (string.IsNullOrWhiteSpace(r.Model)) return ApiError.MissingField("model");
         if (r.Temperature is < 0 or > 2 || r.Temperature is float t && !float.IsFinite(t))

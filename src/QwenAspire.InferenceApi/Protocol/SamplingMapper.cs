@@ -10,7 +10,7 @@ public static class SamplingMapper
     /// <param name="logprobs">Null: none. 0: chosen token only. N: also the top N.</param>
     /// <param name="choiceIndex">With a seed, choice i uses seed + i so n &gt; 1 choices differ yet replay exactly.</param>
     public static SamplingParams ToSamplingParams(
-        ISamplingRequest r, int? requestedMaxTokens, int? logprobs, IReadOnlyList<string> stops,
+        SamplingRequest r, int? requestedMaxTokens, int? logprobs, IReadOnlyList<string> stops,
         SamplingDefaults defaults, int defaultMaxTokens, int promptLength, int maxContextLength, int choiceIndex)
     {
         // The prompt has been checked to leave room; a longer request is capped (finish_reason "length").

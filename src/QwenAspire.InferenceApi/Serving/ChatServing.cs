@@ -35,16 +35,9 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
         bool parseTools = request.ToolsEnabled();
         var choices = requests.Select((_, i) => new ChatChoiceState(i, parseTools, models.Prompt)).ToArray();
         var ct = context.RequestAborted;
-        await using var streams = new ChoiceStreams(models.Engine, requests, ct);
-        try
-        {
-            await streams.WaitForFirstAsync(ct);
-        }
-        catch (Exception ex) when (EngineErrors.From(ex) is { } refused)
-        {
-            InferenceApiTelemetry.RecordError(activity, refused.Code ?? refused.Type, refused.Message);
-            return refused.ToResult();
-        }
+        var (started, refused) = await ChoiceStreams.StartAsync(models.Engine, requests, activity, ct);
+        if (refused is not null) return refused.ToResult();
+        await using var streams = started!;
 
         var response = new ChatResponseFactory(id, request.Model!, request.ReturnTokenIds == true ? promptIds : null);
         if (request.Stream == true)

@@ -1,5 +1,4 @@
 using QwenAspire.Engine.Generation;
-using QwenAspire.InferenceApi.Api;
 using QwenAspire.InferenceApi.Protocol;
 
 namespace QwenAspire.InferenceApi.Serving;
@@ -9,34 +8,21 @@ namespace QwenAspire.InferenceApi.Serving;
 /// deltas (with token ids and logprobs when asked), a finish chunk per choice, the usage chunk when
 /// include_usage is set, then [DONE]. A failure after the first byte becomes an error event.
 /// </summary>
-public sealed partial class ChatStreamer(SseWriter sse, ChatResponseFactory response, ChatChoiceState[] choices, ILogger logger)
+public sealed class ChatStreamer(SseWriter sse, ChatResponseFactory response, ChatChoiceState[] choices, ILogger logger)
 {
-    public async Task StreamAsync(ChoiceStreams streams, int promptTokens, bool includeUsage, CancellationToken ct)
-    {
-        await sse.StartAsync(ct);
-        try
+    public Task StreamAsync(ChoiceStreams streams, int promptTokens, bool includeUsage, CancellationToken ct) =>
+        sse.StreamAsync(async token =>
         {
             foreach (var choice in choices)
                 await sse.WriteAsync(response.Chunk(new ChatChunkChoice { Index = choice.Index, Delta = new ChatDelta { Role = "assistant", Content = "" } },
-                    withPromptIds: choice.Index == 0), ct);
+                    withPromptIds: choice.Index == 0), token);
 
-            await foreach (var (index, output) in streams.ReadAllAsync(ct))
-                await WriteStepAsync(choices[index], output, ct);
+            await foreach (var (index, output) in streams.ReadAllAsync(token))
+                await WriteStepAsync(choices[index], output, token);
 
             if (includeUsage)
-                await sse.WriteAsync(response.UsageChunk(new UsageInfo(promptTokens, choices.Sum(c => c.CompletionTokens))), ct);
-            await sse.WriteDoneAsync(ct);
-        }
-        catch (OperationCanceledException) when (ct.IsCancellationRequested)
-        {
-            // Client went away: disposing the streams cancels the engine work.
-        }
-        catch (Exception ex)
-        {
-            LogStreamFailed(logger, ex);
-            await sse.WriteErrorAsync(ApiError.Internal(response.Id), ct);
-        }
-    }
+                await sse.WriteAsync(response.UsageChunk(new UsageInfo(promptTokens, choices.Sum(c => c.CompletionTokens))), token);
+        }, response.Id, logger, ct);
 
     private async Task WriteStepAsync(ChatChoiceState choice, GenerationOutput output, CancellationToken ct)
     {
@@ -65,7 +51,4 @@ public sealed partial class ChatStreamer(SseWriter sse, ChatResponseFactory resp
                 StopReason = choice.StopReason,
             }), ct);
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "A chat stream failed after it started.")]
-    private static partial void LogStreamFailed(ILogger logger, Exception exception);
 }

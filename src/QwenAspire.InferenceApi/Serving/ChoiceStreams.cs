@@ -1,5 +1,8 @@
+using System.Diagnostics;
 using System.Threading.Channels;
 using QwenAspire.Engine.Generation;
+using QwenAspire.InferenceApi.Api;
+using QwenAspire.InferenceApi.Diagnostics;
 
 namespace QwenAspire.InferenceApi.Serving;
 
@@ -18,20 +21,62 @@ public sealed class ChoiceStreams : IAsyncDisposable
 
     private readonly record struct Item(int Index, GenerationOutput? Output, Exception? Error);
 
-    public ChoiceStreams(IInferenceEngine engine, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
+    private ChoiceStreams(IInferenceEngine engine, IReadOnlyList<GenerationRequest> requests, CancellationToken cancellationToken)
     {
         _cts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _remaining = requests.Count;
-        _pumps = requests.Select((r, i) => Task.Run(() => PumpAsync(engine, r, i), CancellationToken.None)).ToArray();
+        // Admission is synchronous in the engine: submitting every choice here, before any pump runs, means a
+        // refusal of choice k (queue full) is known before choice 0 can produce a token, so the whole request
+        // gets its 429/400 instead of a late 500 or an error event.
+        var sources = new IAsyncEnumerable<GenerationOutput>[requests.Count];
+        try
+        {
+            for (int i = 0; i < requests.Count; i++)
+                sources[i] = engine.GenerateAsync(requests[i], _cts.Token);
+        }
+        catch
+        {
+            _cts.Cancel(); // the choices already admitted leave the engine before its next step
+            _cts.Dispose();
+            throw;
+        }
+        _pumps = sources.Select((source, i) => Task.Run(() => PumpAsync(source, i), CancellationToken.None)).ToArray();
     }
 
     /// <summary>
-    /// Waits for the first event so that a refusal (full queue, a value the engine rejects — thrown before
-    /// any token) can still be answered with a status code instead of a started stream.
+    /// Submits the n generations of one request and waits for the first event, or returns the error the engine
+    /// refused them with (before any token, so it can still be answered with a status code).
+    /// </summary>
+    public static async Task<(ChoiceStreams? Streams, ApiError? Refused)> StartAsync(
+        IInferenceEngine engine, IReadOnlyList<GenerationRequest> requests, Activity? activity, CancellationToken cancellationToken)
+    {
+        ChoiceStreams? streams = null;
+        try
+        {
+            streams = new ChoiceStreams(engine, requests, cancellationToken);
+            await streams.WaitForFirstAsync(cancellationToken);
+            return (streams, null);
+        }
+        catch (Exception ex) when (EngineErrors.From(ex) is { } refused)
+        {
+            if (streams is not null) await streams.DisposeAsync();
+            InferenceApiTelemetry.RecordError(activity, refused.Code ?? refused.Type, refused.Message);
+            return (null, refused);
+        }
+        catch
+        {
+            if (streams is not null) await streams.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// Waits for the first event: an engine that refuses lazily (on the first read rather than on submission)
+    /// is still answered with a status code instead of a started stream.
     /// </summary>
     /// <exception cref="EngineOverloadedException">The engine queue is full.</exception>
     /// <exception cref="ArgumentException">The engine refused the request's values.</exception>
-    public async Task WaitForFirstAsync(CancellationToken cancellationToken)
+    private async Task WaitForFirstAsync(CancellationToken cancellationToken)
     {
         if (_first is not null) return;
         if (!await _channel.Reader.WaitToReadAsync(cancellationToken)) return;
@@ -60,11 +105,11 @@ public sealed class ChoiceStreams : IAsyncDisposable
         return (item.Index, item.Output!);
     }
 
-    private async Task PumpAsync(IInferenceEngine engine, GenerationRequest request, int index)
+    private async Task PumpAsync(IAsyncEnumerable<GenerationOutput> source, int index)
     {
         try
         {
-            await foreach (var output in engine.GenerateAsync(request, _cts.Token).WithCancellation(_cts.Token))
+            await foreach (var output in source.WithCancellation(_cts.Token))
                 _channel.Writer.TryWrite(new Item(index, output, null));
         }
         catch (OperationCanceledException) when (_cts.IsCancellationRequested)

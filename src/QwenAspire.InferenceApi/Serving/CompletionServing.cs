@@ -9,7 +9,7 @@ using QwenAspire.InferenceApi.Protocol;
 namespace QwenAspire.InferenceApi.Serving;
 
 /// <summary>Legacy completions: prompt text or token ids in, raw continuation out (no template, no parsing).</summary>
-public sealed partial class CompletionServing(ModelHost host, IOptions<GenerationDefaultsOptions> defaults, ILogger<CompletionServing> logger)
+public sealed class CompletionServing(ModelHost host, IOptions<GenerationDefaultsOptions> defaults, ILogger<CompletionServing> logger)
 {
     public async Task<IResult> HandleAsync(HttpContext context, CompletionRequest request)
     {
@@ -43,16 +43,9 @@ public sealed partial class CompletionServing(ModelHost host, IOptions<Generatio
 
         using var activity = InferenceApiTelemetry.StartGeneration("text_completion", request.Model!, requests[0].Sampling, id, requests.Count);
         var ct = context.RequestAborted;
-        await using var streams = new ChoiceStreams(models.Engine, requests, ct);
-        try
-        {
-            await streams.WaitForFirstAsync(ct);
-        }
-        catch (Exception ex) when (EngineErrors.From(ex) is { } refused)
-        {
-            InferenceApiTelemetry.RecordError(activity, refused.Code ?? refused.Type, refused.Message);
-            return refused.ToResult();
-        }
+        var (started, refused) = await ChoiceStreams.StartAsync(models.Engine, requests, activity, ct);
+        if (refused is not null) return refused.ToResult();
+        await using var streams = started!;
 
         int promptTokens = promptIds.Sum(ids => ids.Length);
         bool returnIds = request.ReturnTokenIds == true;
@@ -63,33 +56,23 @@ public sealed partial class CompletionServing(ModelHost host, IOptions<Generatio
         if (request.Stream == true)
         {
             var sse = new SseWriter(context.Response);
-            await sse.StartAsync(ct);
-            try
+            await sse.StreamAsync(async token =>
             {
                 foreach (var c in choices.Where(c => c.Text.Length > 0 || returnIds))
                     await sse.WriteAsync(Envelope([new CompletionChoice { Index = c.Index, Text = c.Text,
-                        PromptTokenIds = returnIds ? promptIds[c.PromptIndex] : null }], null), ct);
-                await foreach (var (index, output) in streams.ReadAllAsync(ct))
+                        PromptTokenIds = returnIds ? promptIds[c.PromptIndex] : null }], null), token);
+                await foreach (var (index, output) in streams.ReadAllAsync(token))
                 {
                     var c = choices[index];
                     var logprobs = c.Apply(output);
                     if (output.TextDelta.Length > 0 || logprobs is not null || output.Finish is not null || (returnIds && output.TokenId is not null))
                         await sse.WriteAsync(Envelope([new CompletionChoice { Index = index, Text = output.TextDelta, Logprobs = logprobs,
                             FinishReason = c.FinishReasonText, StopReason = c.StopReason,
-                            TokenIds = returnIds && output.TokenId is { } t ? [t] : null }], null), ct);
+                            TokenIds = returnIds && output.TokenId is { } t ? [t] : null }], null), token);
                 }
                 if (request.StreamOptions?.IncludeUsage == true)
-                    await sse.WriteAsync(Envelope([], new UsageInfo(promptTokens, choices.Sum(c => c.CompletionTokens))), ct);
-                await sse.WriteDoneAsync(ct);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-            }
-            catch (Exception ex)
-            {
-                LogStreamFailed(logger, ex);
-                await sse.WriteErrorAsync(ApiError.Internal(id), ct);
-            }
+                    await sse.WriteAsync(Envelope([], new UsageInfo(promptTokens, choices.Sum(c => c.CompletionTokens))), token);
+            }, id, logger, ct);
             InferenceApiTelemetry.RecordResult(activity, promptTokens, choices.Sum(c => c.CompletionTokens), choices.Select(c => c.FinishReasonText));
             return Results.Empty;
         }
@@ -108,7 +91,4 @@ public sealed partial class CompletionServing(ModelHost host, IOptions<Generatio
             TokenIds = returnIds ? c.TokenIds : null,
         }).ToList(), new UsageInfo(promptTokens, choices.Sum(c => c.CompletionTokens))), ProtocolJson.Options);
     }
-
-    [LoggerMessage(Level = LogLevel.Error, Message = "A completion stream failed after it started.")]
-    private static partial void LogStreamFailed(ILogger logger, Exception exception);
 }

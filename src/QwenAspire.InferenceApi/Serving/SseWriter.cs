@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
@@ -11,11 +12,13 @@ namespace QwenAspire.InferenceApi.Serving;
 /// event, no <c>event:</c> lines, flushed per event, ending with <c>data: [DONE]</c>. JSON is written compact,
 /// so an event never spans lines; text deltas are whole characters (the engine never splits UTF-8).
 /// </summary>
-public sealed class SseWriter(HttpResponse response)
+public sealed partial class SseWriter(HttpResponse response)
 {
     private static readonly byte[] s_prefix = "data: "u8.ToArray();
     private static readonly byte[] s_suffix = "\n\n"u8.ToArray();
     private static readonly byte[] s_done = "data: [DONE]\n\n"u8.ToArray();
+
+    private Utf8JsonWriter? _json;
 
     public bool Started => response.HasStarted;
 
@@ -30,13 +33,42 @@ public sealed class SseWriter(HttpResponse response)
         await response.Body.FlushAsync(cancellationToken);
     }
 
+    /// <summary>
+    /// A whole stream: headers, the events <paramref name="writeEvents"/> writes, then [DONE]. A failure after
+    /// the first byte (the status line is gone) becomes an <c>{"error":…}</c> event, then [DONE]; a client
+    /// that went away gets nothing more.
+    /// </summary>
+    public async Task StreamAsync(Func<CancellationToken, Task> writeEvents, string responseId, ILogger logger, CancellationToken cancellationToken)
+    {
+        await StartAsync(cancellationToken);
+        try
+        {
+            await writeEvents(cancellationToken);
+            await WriteDoneAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The client left: disposing the choice streams cancels the engine work.
+        }
+        catch (Exception ex)
+        {
+            LogStreamFailed(logger, responseId, ex);
+            await WriteErrorAsync(EngineErrors.From(ex) ?? ApiError.Internal(responseId), cancellationToken);
+        }
+    }
+
+    /// <summary>One event, serialized straight into the response pipe (no intermediate array) and flushed.</summary>
     public async Task WriteAsync<T>(T payload, CancellationToken cancellationToken)
     {
-        byte[] json = JsonSerializer.SerializeToUtf8Bytes(payload, ProtocolJson.Options);
-        await response.Body.WriteAsync(s_prefix, cancellationToken);
-        await response.Body.WriteAsync(json, cancellationToken);
-        await response.Body.WriteAsync(s_suffix, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        var pipe = response.BodyWriter;
+        pipe.Write(s_prefix);
+        // The writer's options, not the serializer's, decide escaping when a writer is passed in.
+        _json ??= new Utf8JsonWriter(pipe, new JsonWriterOptions { Encoder = ProtocolJson.Options.Encoder, SkipValidation = true });
+        _json.Reset(pipe);
+        JsonSerializer.Serialize(_json, payload, ProtocolJson.Options);
+        _json.Flush();
+        pipe.Write(s_suffix);
+        await pipe.FlushAsync(cancellationToken);
     }
 
     /// <summary>An error after the stream started: an <c>{"error":…}</c> event, then [DONE].</summary>
@@ -48,11 +80,14 @@ public sealed class SseWriter(HttpResponse response)
 
     public async Task WriteDoneAsync(CancellationToken cancellationToken)
     {
-        await response.Body.WriteAsync(s_done, cancellationToken);
-        await response.Body.FlushAsync(cancellationToken);
+        response.BodyWriter.Write(s_done);
+        await response.BodyWriter.FlushAsync(cancellationToken);
     }
 
     /// <summary>Text of one event as it goes on the wire (tests and docs).</summary>
     public static string Format<T>(T payload) =>
         "data: " + Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(payload, ProtocolJson.Options)) + "\n\n";
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Stream {ResponseId} failed after it started.")]
+    private static partial void LogStreamFailed(ILogger logger, string responseId, Exception exception);
 }
