@@ -30,9 +30,16 @@ internal static class GemvBench
         TorchRuntime.SetThreads(threads);
         Console.WriteLine($"load avg before: {File.ReadAllText("/proc/loadavg").Trim()}  threads {threads}  dtype {dtype}");
         using var inference = inference_mode();
-        foreach (var shape in shapes)
+        // --model: the checkpoint's own (file-backed) tensors, then the same tensors copied to anonymous memory.
+        using var model = cl.Get("model") is { } dir ? Qwen3ForCausalLM.Load(dir, new ModelLoadOptions { DType = dtype == ScalarType.Float16 ? "f16" : "bf16" }) : null;
+        var weights = model is null
+            ? shapes.Select(s => (Name: $"{s[0]}x{s[1]}", Tensor: randn(s[0], s[1]).mul_(0.02).to(dtype))).ToList()
+            : [.. new[] { "lm_head", "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.down_proj" }
+                .Select(n => n == "lm_head" ? model.LmHead.Weight : model.Linears[n].Weight)
+                .SelectMany(w => new[] { (Name: $"{w.shape[0]}x{w.shape[1]} mapped", Tensor: w.alias()), (Name: $"{w.shape[0]}x{w.shape[1]} copied", Tensor: w.clone()) })];
+        foreach (var (name, weight) in weights)
         {
-            using var weight = randn(shape[0], shape[1]).mul_(0.02).to(dtype);
+            var shape = weight.shape.Select(d => (int)d).ToArray();
             var kernel = new Qwen3Linear("bench", weight, new LinearPolicy(KernelMaxRows: int.MaxValue, WidenAboveRows: int.MaxValue));
             var torchPath = new Qwen3Linear("bench", weight, new LinearPolicy(KernelMaxRows: 0, WidenAboveRows: int.MaxValue));
             foreach (var rows in rowCounts)
@@ -51,9 +58,10 @@ internal static class GemvBench
                     theirs = Math.Min(theirs, Time(torchPath, x, seconds / 3));
                 }
                 var bytes = 2.0 * shape[0] * shape[1];
-                Console.WriteLine($"{shape[0],6}x{shape[1],-5} rows {rows}:  kernel {ours * 1e3,8:0.000} ms {bytes / ours / 1e9,6:0.0} GB/s ({bytes / ours / 1e9 / BandwidthLimit2Threads:0.00} of limit)"
+                Console.WriteLine($"{name,-20} rows {rows}:  kernel {ours * 1e3,8:0.000} ms {bytes / ours / 1e9,6:0.0} GB/s ({bytes / ours / 1e9 / BandwidthLimit2Threads:0.00} of limit)"
                     + $"  libtorch {theirs * 1e3,8:0.000} ms {bytes / theirs / 1e9,6:0.0} GB/s  speed-up {theirs / ours,5:0.00}x  max|Δ| {diff:0.0e0}");
             }
+            weight.Dispose();
         }
         Console.WriteLine($"load avg after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;

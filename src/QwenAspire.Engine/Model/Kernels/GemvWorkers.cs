@@ -10,7 +10,8 @@ namespace QwenAspire.Engine.Model.Kernels;
 /// </summary>
 internal sealed class GemvWorkers
 {
-    private static readonly TimeSpan SpinTime = TimeSpan.FromMicroseconds(500);
+    private static readonly TimeSpan SpinTime = TimeSpan.FromMicroseconds(
+        int.TryParse(Environment.GetEnvironmentVariable("QWENASPIRE_GEMV_SPIN_US"), out var us) ? us : 500);
     private readonly object _busy = new();
     private readonly object _gate = new();
     private readonly List<Thread> _threads = [];

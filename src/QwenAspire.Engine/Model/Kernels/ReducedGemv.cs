@@ -17,7 +17,7 @@ internal enum GemvWidth
 /// <c>y = x Wᵀ</c> for a few f32 rows against a bf16/f16 weight, read in place (no widened copy): the
 /// batch-1 decode path. Weights widen exactly to f32 and accumulate with f32 FMAs, so results are at least
 /// as accurate as libtorch's reduced-precision linear (which also rounds x and y to bf16). Output rows are
-/// split across <see cref="torch.get_num_threads"/> threads; the kernel is memory-bandwidth bound.
+/// split across the given number of threads; the kernel is memory-bandwidth bound.
 /// </summary>
 internal static unsafe class ReducedGemv
 {
@@ -33,7 +33,7 @@ internal static unsafe class ReducedGemv
         && weight.shape[0] <= int.MaxValue && weight.shape[1] <= int.MaxValue;
 
     /// <summary>x (T, in) f32 → (T, out) f32, with weight (out, in) bf16/f16; see <see cref="Accepts"/>.</summary>
-    public static Tensor Project(Tensor x, Tensor weight)
+    public static Tensor Project(Tensor x, Tensor weight, int threads)
     {
         if (!Accepts(x, weight)) throw new ArgumentException($"ReducedGemv needs CPU f32 x (T, in) and a contiguous bf16/f16 weight (out, in); got x {x.dtype} [{string.Join(", ", x.shape)}], weight {weight.dtype} [{string.Join(", ", weight.shape)}].");
         var rows = (int)x.shape[0];
@@ -46,7 +46,7 @@ internal static unsafe class ReducedGemv
         fixed (byte* wp = weight.bytes)
         fixed (byte* yp = y.bytes)
         {
-            Compute((float*)xp, rows, (ushort*)wp, outF, inF, (float*)yp, weight.dtype == ScalarType.Float16, torch.get_num_threads());
+            Compute((float*)xp, rows, (ushort*)wp, outF, inF, (float*)yp, weight.dtype == ScalarType.Float16, threads);
         }
         return y;
     }
