@@ -51,6 +51,20 @@ internal static unsafe class ReducedGemv
         return y;
     }
 
+    /// <summary>Checked span form of <see cref="Compute(float*, int, ushort*, int, int, float*, bool, int, GemvWidth)"/>.</summary>
+    public static void Compute(ReadOnlySpan<float> x, int rows, ReadOnlySpan<ushort> w, int outF, int inF, Span<float> y, bool f16, int threads, GemvWidth width = GemvWidth.Auto)
+    {
+        if (rows < 0 || outF < 0 || inF < 0) throw new ArgumentOutOfRangeException(nameof(rows), "rows, outF and inF must be non-negative.");
+        if (x.Length < (long)rows * inF || w.Length < (long)outF * inF || y.Length < (long)rows * outF)
+            throw new ArgumentException($"spans too short for x ({rows}, {inF}), w ({outF}, {inF}), y ({rows}, {outF}).");
+        fixed (float* xp = x)
+        fixed (ushort* wp = w)
+        fixed (float* yp = y)
+        {
+            Compute(xp, rows, wp, outF, inF, yp, f16, threads, width);
+        }
+    }
+
     /// <summary>Raw form: x (rows, inF), w (outF, inF) raw 16-bit, y (rows, outF); all row-major, unaliased.</summary>
     public static void Compute(float* x, int rows, ushort* w, int outF, int inF, float* y, bool f16, int threads, GemvWidth width = GemvWidth.Auto)
     {
