@@ -22,12 +22,18 @@ internal static class ModelBench
         var promptLength = cl.Int("prompt", 512);
         var decodeSteps = cl.Int("decode", 128);
         var policy = cl.Get("widen-above") is { } w ? new LinearPolicy(int.Parse(w, System.Globalization.CultureInfo.InvariantCulture)) : LinearPolicy.Default;
+        policy = (cl.Get("kernel") ?? "on") switch
+        {
+            "on" => policy,
+            "off" => policy with { KernelMaxRows = 0 },
+            var k => throw new ArgumentException($"--kernel must be on or off, not '{k}'."),
+        };
         TorchRuntime.SetThreads(threads);
 
         Console.WriteLine($"load avg before: {LoadAverage()}");
         var clock = Stopwatch.StartNew();
         using var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions { DType = dtype, LinearPolicy = policy });
-        Console.WriteLine($"loaded {modelDir} as {model.DType} in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows), RSS {Rss()}");
+        Console.WriteLine($"loaded {modelDir} as {model.DType} in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows), RSS {Rss()}");
 
         var random = new Random(1234);
         var prompt = Enumerable.Range(0, promptLength).Select(_ => random.Next(0, 151643)).ToArray();

@@ -10,11 +10,13 @@ namespace QwenAspire.Engine.Model;
 public sealed class Qwen3ForCausalLM : IDisposable
 {
     private readonly Dictionary<string, Qwen3Linear> _linears;
+    private readonly LinearPolicy _policy;
 
     internal Qwen3ForCausalLM(Qwen3Config config, ModelDType dtype, Device device, Tensor embedTokens, Tensor norm,
         Tensor? lmHead, Func<string, Tensor> take, LinearPolicy policy)
     {
         Config = config;
+        _policy = policy;
         DType = dtype;
         Device = device;
         EmbedTokens = embedTokens;
@@ -69,6 +71,24 @@ public sealed class Qwen3ForCausalLM : IDisposable
             ids[i] = id;
         }
         using var inference = inference_mode();
+        var t = ids.Length;
+        // Few-row steps spend their time in the SIMD GEMV's own threads; libtorch's remaining ops are tiny, and
+        // its OpenMP workers spinning after each parallel op would steal the cores the GEMV needs.
+        var threads = get_num_threads();
+        var singleThreaded = threads > 1 && t <= _policy.KernelMaxRows && Device.type == TorchSharp.DeviceType.CPU && DType != ModelDType.F32 && Kernels.ReducedGemv.Supported;
+        if (singleThreaded) set_num_threads(1);
+        try
+        {
+            return ForwardLayers(ids, cache, adapter, logitRows);
+        }
+        finally
+        {
+            if (singleThreaded) set_num_threads(threads);
+        }
+    }
+
+    private Tensor ForwardLayers(long[] ids, KvCache cache, string? adapter, IReadOnlyList<long>? logitRows)
+    {
         using var scope = NewDisposeScope();
         var t = ids.Length;
         var start = cache.Length;

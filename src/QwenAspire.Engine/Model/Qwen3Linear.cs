@@ -1,3 +1,4 @@
+using QwenAspire.Engine.Model.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
 
@@ -17,12 +18,16 @@ public sealed class Qwen3Linear : IDisposable
         Name = name;
         Weight = weight;
         Policy = policy;
+        // Captured now: decode forwards drop libtorch to one thread (see Qwen3ForCausalLM.Forward).
+        KernelThreads = torch.get_num_threads();
     }
 
     /// <summary>HF module name, e.g. <c>model.layers.0.self_attn.q_proj</c>.</summary>
     public string Name { get; }
     public Tensor Weight { get; private set; }
     public LinearPolicy Policy { get; }
+    /// <summary>Threads for the SIMD GEMV: libtorch's intra-op thread count when the layer was built.</summary>
+    public int KernelThreads { get; }
     public long OutFeatures => Weight.shape[0];
     public long InFeatures => Weight.shape[1];
 
@@ -42,6 +47,9 @@ public sealed class Qwen3Linear : IDisposable
     {
         if (Weight.dtype == ScalarType.Float32) return nn.functional.linear(x, Weight);
         var rows = x.shape[0];
+        // Decode: a hand-written GEMV reads the 16-bit weight in place at memory bandwidth, which libtorch's
+        // one-row bf16 matmul does not reach on CPU.
+        if (rows <= Policy.KernelMaxRows && ReducedGemv.Accepts(x, Weight)) return ReducedGemv.Project(x, Weight, KernelThreads);
         // Reduced-precision matmuls beat f32 only for a few rows on this kind of CPU (bandwidth-bound
         // decode); for long prompts widening the weight once per call is faster than a bf16 GEMM.
         if (rows > Policy.WidenAboveRows)
@@ -94,7 +102,9 @@ public sealed class Qwen3Linear : IDisposable
 
 /// <summary>How reduced-precision weights are multiplied (see <see cref="Qwen3Linear"/>).</summary>
 /// <param name="WidenAboveRows">Above this many rows a bf16/f16 weight is widened to f32 for the matmul.</param>
-public sealed record LinearPolicy(int WidenAboveRows = 8)
+/// <param name="KernelMaxRows">Up to this many rows a CPU bf16/f16 weight goes through the in-place SIMD GEMV
+/// (<c>Kernels/ReducedGemv</c>) instead of libtorch; 0 turns it off.</param>
+public sealed record LinearPolicy(int WidenAboveRows = 8, int KernelMaxRows = 8)
 {
     public static LinearPolicy Default { get; } = new();
 }

@@ -1,0 +1,104 @@
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
+using TorchSharp;
+using static TorchSharp.torch;
+
+namespace QwenAspire.Engine.Model.Kernels;
+
+/// <summary>SIMD width for <see cref="ReducedGemv"/>; <see cref="Auto"/> picks the widest the CPU accelerates.</summary>
+internal enum GemvWidth
+{
+    Auto,
+    V256,
+    V512,
+}
+
+/// <summary>
+/// <c>y = x Wᵀ</c> for a few f32 rows against a bf16/f16 weight, read in place (no widened copy): the
+/// batch-1 decode path. Weights widen exactly to f32 and accumulate with f32 FMAs, so results are at least
+/// as accurate as libtorch's reduced-precision linear (which also rounds x and y to bf16). Output rows are
+/// split across the given number of threads; the kernel is memory-bandwidth bound.
+/// </summary>
+internal static unsafe class ReducedGemv
+{
+    /// <summary>True when this CPU has a SIMD path (AVX2+FMA or accelerated 512-bit); else callers use libtorch.</summary>
+    public static bool Supported { get; } = Vector512.IsHardwareAccelerated || (Avx2.IsSupported && Fma.IsSupported);
+
+    /// <summary>Whether <see cref="Project"/> accepts this pair (CPU, 2-D, contiguous, f32 × bf16/f16).</summary>
+    public static bool Accepts(Tensor x, Tensor weight) =>
+        Supported && x.device_type == DeviceType.CPU && weight.device_type == DeviceType.CPU
+        && x.dim() == 2 && weight.dim() == 2 && x.dtype == ScalarType.Float32
+        && (weight.dtype == ScalarType.BFloat16 || weight.dtype == ScalarType.Float16)
+        && x.shape[1] == weight.shape[1] && weight.is_contiguous()
+        && weight.shape[0] <= int.MaxValue && weight.shape[1] <= int.MaxValue;
+
+    /// <summary>x (T, in) f32 → (T, out) f32, with weight (out, in) bf16/f16; see <see cref="Accepts"/>.</summary>
+    public static Tensor Project(Tensor x, Tensor weight, int threads)
+    {
+        if (!Accepts(x, weight)) throw new ArgumentException($"ReducedGemv needs CPU f32 x (T, in) and a contiguous bf16/f16 weight (out, in); got x {x.dtype} [{string.Join(", ", x.shape)}], weight {weight.dtype} [{string.Join(", ", weight.shape)}].");
+        var rows = (int)x.shape[0];
+        var outF = (int)weight.shape[0];
+        var inF = (int)weight.shape[1];
+        using var xc = x.contiguous();
+        var y = empty(rows, outF, ScalarType.Float32); // (T, out)
+        if (rows == 0 || outF == 0) return y;
+        fixed (byte* xp = xc.bytes)
+        fixed (byte* wp = weight.bytes)
+        fixed (byte* yp = y.bytes)
+        {
+            Compute((float*)xp, rows, (ushort*)wp, outF, inF, (float*)yp, weight.dtype == ScalarType.Float16, threads);
+        }
+        return y;
+    }
+
+    /// <summary>Checked span form of <see cref="Compute(float*, int, ushort*, int, int, float*, bool, int, GemvWidth)"/>.</summary>
+    public static void Compute(ReadOnlySpan<float> x, int rows, ReadOnlySpan<ushort> w, int outF, int inF, Span<float> y, bool f16, int threads, GemvWidth width = GemvWidth.Auto)
+    {
+        if (rows < 0 || outF < 0 || inF < 0) throw new ArgumentOutOfRangeException(nameof(rows), "rows, outF and inF must be non-negative.");
+        if (x.Length < (long)rows * inF || w.Length < (long)outF * inF || y.Length < (long)rows * outF)
+            throw new ArgumentException($"spans too short for x ({rows}, {inF}), w ({outF}, {inF}), y ({rows}, {outF}).");
+        fixed (float* xp = x)
+        fixed (ushort* wp = w)
+        fixed (float* yp = y)
+        {
+            Compute(xp, rows, wp, outF, inF, yp, f16, threads, width);
+        }
+    }
+
+    /// <summary>Raw form: x (rows, inF), w (outF, inF) raw 16-bit, y (rows, outF); all row-major, unaliased.</summary>
+    public static void Compute(float* x, int rows, ushort* w, int outF, int inF, float* y, bool f16, int threads, GemvWidth width = GemvWidth.Auto)
+    {
+        if (width == GemvWidth.Auto) width = Vector512.IsHardwareAccelerated ? GemvWidth.V512 : GemvWidth.V256;
+        var job = new GemvJob(x, rows, w, outF, inF, y, f16, width);
+        // Below ~64k weights a hand-off costs more than it saves.
+        var parts = (long)outF * inF < 65536 ? 1 : Math.Clamp(threads, 1, Math.Max(1, outF / 16));
+        GemvWorkers.Shared.Run(job, parts);
+    }
+}
+
+/// <summary>One GEMV, executable in parts over disjoint output-row ranges (64-byte aligned to avoid false sharing).</summary>
+internal readonly unsafe struct GemvJob(float* x, int rows, ushort* w, int outF, int inF, float* y, bool f16, GemvWidth width)
+{
+    public void Execute(int part, int parts)
+    {
+        var chunk = ((outF + parts - 1) / parts + 15) & ~15;
+        var o0 = Math.Min(outF, part * chunk);
+        var o1 = Math.Min(outF, o0 + chunk);
+        if (o0 >= o1) return;
+        switch (width, f16)
+        {
+            case (GemvWidth.V512, false):
+                GemvBlocks.Run<Lanes512, Vector512<float>, Bf16Format>(x, rows, w, inF, outF, y, o0, o1);
+                break;
+            case (GemvWidth.V512, true):
+                GemvBlocks.Run<Lanes512, Vector512<float>, F16Format>(x, rows, w, inF, outF, y, o0, o1);
+                break;
+            case (_, false):
+                GemvBlocks.Run<Lanes256, Vector256<float>, Bf16Format>(x, rows, w, inF, outF, y, o0, o1);
+                break;
+            default:
+                GemvBlocks.Run<Lanes256, Vector256<float>, F16Format>(x, rows, w, inF, outF, y, o0, o1);
+                break;
+        }
+    }
+}
