@@ -28,12 +28,14 @@ internal static class ModelBench
             "off" => policy with { KernelMaxRows = 0 },
             var k => throw new ArgumentException($"--kernel must be on or off, not '{k}'."),
         };
+        if (cl.Get("prefill-block") is { } pb) policy = policy with { WidenBlockRows = int.Parse(pb, System.Globalization.CultureInfo.InvariantCulture) };
+        if (cl.Get("kernel-chunks-upto") is { } kc) policy = policy with { KernelChunkMaxRows = int.Parse(kc, System.Globalization.CultureInfo.InvariantCulture) };
         TorchRuntime.SetThreads(threads);
 
         Console.WriteLine($"load avg before: {LoadAverage()}");
         var clock = Stopwatch.StartNew();
         using var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions { DType = dtype, LinearPolicy = policy });
-        Console.WriteLine($"loaded {modelDir} as {model.DType} in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows), RSS {Rss()}");
+        Console.WriteLine($"loaded {modelDir} as {model.DType} in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows, in chunks up to {policy.KernelChunkMaxRows} rows, widening blocks of {policy.WidenBlockRows} rows), RSS {Rss()}");
 
         var random = new Random(1234);
         var prompt = Enumerable.Range(0, promptLength).Select(_ => random.Next(0, 151643)).ToArray();

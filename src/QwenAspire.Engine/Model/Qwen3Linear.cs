@@ -15,6 +15,8 @@ public sealed class Qwen3Linear : IDisposable
 
     public Qwen3Linear(string name, Tensor weight, LinearPolicy policy)
     {
+        if (policy.WidenAboveRows < 0 || policy.KernelMaxRows < 0 || policy.WidenBlockRows < 0 || policy.KernelChunkMaxRows < 0)
+            throw new ArgumentOutOfRangeException(nameof(policy), $"LinearPolicy fields must be non-negative; got {policy}.");
         Name = name;
         Weight = weight;
         Policy = policy;
@@ -50,15 +52,67 @@ public sealed class Qwen3Linear : IDisposable
         // Decode: a hand-written GEMV reads the 16-bit weight in place at memory bandwidth, which libtorch's
         // one-row bf16 matmul does not reach on CPU.
         if (rows <= Policy.KernelMaxRows && ReducedGemv.Accepts(x, Weight)) return ReducedGemv.Project(x, Weight, KernelThreads);
+        // Prompts of a few dozen rows: the SIMD GEMV in chunks of KernelMaxRows still reads the 16-bit weight in
+        // place, once per chunk, which beats widening the whole weight for so few rows.
+        if (rows <= Policy.KernelChunkMaxRows && Policy.KernelMaxRows > 0 && ReducedGemv.Accepts(x, Weight)) return ProjectInChunks(x);
         // Reduced-precision matmuls beat f32 only for a few rows on this kind of CPU (bandwidth-bound
-        // decode); for long prompts widening the weight once per call is faster than a bf16 GEMM.
+        // decode); for long prompts widening the weight is faster than a bf16 GEMM.
         if (rows > Policy.WidenAboveRows)
         {
+            if (Policy.WidenBlockRows > 0 && OutFeatures > Policy.WidenBlockRows) return ProjectWidenedBlocks(x);
             // Freed now, not at the end of the forward's scope: holding every widened weight would double RSS.
             using var wide = Weight.to(ScalarType.Float32);
             return nn.functional.linear(x, wide);
         }
         return nn.functional.linear(x.to(Weight.dtype), Weight).to(ScalarType.Float32);
+    }
+
+    /// <summary>x (T, in) → (T, out) through the SIMD GEMV, KernelMaxRows rows of x at a time.</summary>
+    private unsafe Tensor ProjectInChunks(Tensor x)
+    {
+        var rows = (int)x.shape[0];
+        var outF = (int)OutFeatures;
+        var inF = (int)InFeatures;
+        using var xc = x.contiguous();
+        var y = empty(rows, outF, ScalarType.Float32); // (T, out)
+        if (rows == 0 || outF == 0) return y;
+        var f16 = Weight.dtype == ScalarType.Float16;
+        fixed (byte* xb = xc.bytes)
+        fixed (byte* wb = Weight.bytes)
+        fixed (byte* yb = y.bytes)
+        {
+            float* xp = (float*)xb, yp = (float*)yb;
+            for (var r0 = 0; r0 < rows; r0 += Policy.KernelMaxRows)
+            {
+                var n = Math.Min(Policy.KernelMaxRows, rows - r0);
+                ReducedGemv.Compute(xp + (long)r0 * inF, n, (ushort*)wb, outF, inF, yp + (long)r0 * outF, f16, KernelThreads);
+            }
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// x (T, in) → (T, out), widening WidenBlockRows weight rows at a time into one reused f32 scratch: the
+    /// widened block stays in cache for its GEMM instead of a whole f32 weight going out to (fresh) memory.
+    /// </summary>
+    private Tensor ProjectWidenedBlocks(Tensor x)
+    {
+        var rows = x.shape[0];
+        var outF = OutFeatures;
+        var block = (long)Policy.WidenBlockRows;
+        var y = empty(rows, outF, ScalarType.Float32, x.device); // (T, out)
+        using var scratch = empty(block, InFeatures, ScalarType.Float32, Weight.device); // (block, in)
+        for (long o0 = 0; o0 < outF; o0 += block)
+        {
+            var n = Math.Min(block, outF - o0);
+            using var w = Weight.narrow(0, o0, n);
+            using var s = scratch.narrow(0, 0, n);
+            s.copy_(w);
+            using var part = nn.functional.linear(x, s); // (T, n)
+            using var dst = y.narrow(1, o0, n);
+            dst.copy_(part);
+        }
+        return y;
     }
 
     /// <summary>Adds <c>scale · (B @ A)</c> to the weight: delta in f64, rounded once to the storage dtype.</summary>
@@ -104,7 +158,11 @@ public sealed class Qwen3Linear : IDisposable
 /// <param name="WidenAboveRows">Above this many rows a bf16/f16 weight is widened to f32 for the matmul.</param>
 /// <param name="KernelMaxRows">Up to this many rows a CPU bf16/f16 weight goes through the in-place SIMD GEMV
 /// (<c>Kernels/ReducedGemv</c>) instead of libtorch; 0 turns it off.</param>
-public sealed record LinearPolicy(int WidenAboveRows = 8, int KernelMaxRows = 8)
+/// <param name="WidenBlockRows">Widening goes this many weight rows at a time through a reused f32 scratch (the
+/// widened block stays in cache); 0 widens the whole weight at once.</param>
+/// <param name="KernelChunkMaxRows">Up to this many rows the SIMD GEMV runs in chunks of <paramref name="KernelMaxRows"/>
+/// rows instead of widening; 0 turns it off.</param>
+public sealed record LinearPolicy(int WidenAboveRows = 8, int KernelMaxRows = 8, int WidenBlockRows = 256, int KernelChunkMaxRows = 0)
 {
     public static LinearPolicy Default { get; } = new();
 }
