@@ -27,15 +27,7 @@ public sealed record GenerationConfig
     public static GenerationConfig Load(string path)
     {
         if (!File.Exists(path)) return new GenerationConfig();
-        GenerationConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize<GenerationConfig>(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException(path, $"bad JSON{(e.Path is null ? "" : $" at '{e.Path}'")}: {e.Message}", e);
-        }
+        var config = ConfigJson.Read<GenerationConfig>(path);
         config ??= new GenerationConfig();
         return config with { EosTokenIds = ParseIds(path, "eos_token_id", config.EosTokenIdRaw) };
     }

@@ -34,15 +34,7 @@ public sealed record Qwen3Config
     public static Qwen3Config Load(string path)
     {
         if (!File.Exists(path)) throw new ModelFormatException(path, "file not found.");
-        Qwen3Config? config;
-        try
-        {
-            config = JsonSerializer.Deserialize<Qwen3Config>(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException(path, $"bad JSON{(e.Path is null ? "" : $" at '{e.Path}'")}: {e.Message}", e);
-        }
+        var config = ConfigJson.Read<Qwen3Config>(path);
         if (config is null) throw new ModelFormatException(path, "empty config.");
         config.Validate(path);
         return config;

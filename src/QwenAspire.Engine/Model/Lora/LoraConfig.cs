@@ -30,15 +30,7 @@ public sealed record LoraConfig
     public static LoraConfig Load(string path)
     {
         if (!File.Exists(path)) throw new ModelFormatException(path, "file not found.");
-        LoraConfig? config;
-        try
-        {
-            config = JsonSerializer.Deserialize<LoraConfig>(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new ModelFormatException(path, $"bad JSON{(e.Path is null ? "" : $" at '{e.Path}'")}: {e.Message}", e);
-        }
+        var config = ConfigJson.Read<LoraConfig>(path);
         if (config is null) throw new ModelFormatException(path, "empty adapter config.");
         config.Validate(path);
         return config;
