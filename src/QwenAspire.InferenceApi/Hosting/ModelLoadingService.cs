@@ -67,7 +67,7 @@ public sealed partial class ModelLoadingService(
 
         var runtime = deviceOptions.Value;
         TorchRuntime.SetThreads(runtime.Threads);
-        string device = runtime.Device.ToLowerInvariant() == "auto" ? (TorchSharp.torch.cuda.is_available() ? "cuda" : "cpu") : runtime.Device.ToLowerInvariant();
+        string device = TorchRuntime.ResolveDevice(runtime.Device).type.ToString().ToLowerInvariant(); // "auto" → cuda|cpu
         host.ReportProgress($"loading {dir}");
         LogLoading(_logger, dir, o.EngineDtype, device, o.Adapters.Count);
         _runner = TorchModelRunner.Load(dir, o.Adapters, o.EngineDtype, device, new ProgressLog(_logger, host));
