@@ -27,7 +27,14 @@ public sealed class TorchModelRunner : IModelRunner
     public Qwen3Config Config => Model.Config;
     public int VocabSize => Model.Config.VocabSize;
     public int MaxContextLength => Model.Config.MaxPositionEmbeddings;
-    public IReadOnlyCollection<string> Adapters => _adapters;
+    public IReadOnlyCollection<string> AdapterNames => _adapters;
+    // TEMPORARY (replaced by the paged runner on the model branch): the old per-sequence path below.
+    public int KvBlockSize => 16;
+    public int KvBlockCount => 0;
+    public IReadOnlyList<RunnerAdapter> Adapters => [];
+    public ReadOnlySpan<float> Execute(StepBatch step) => throw new NotSupportedException("paged runner pending");
+    public int LoadAdapter(string name, string folder) => throw new NotSupportedException("paged runner pending");
+    public void UnloadAdapter(int slot) => throw new NotSupportedException("paged runner pending");
     /// <summary>False when an adapter is merged: requests without an adapter are then refused, not served the adapter.</summary>
     public bool ServesBaseModel => Model.MergedAdapter is null;
     /// <summary>Sequences holding a KV cache.</summary>
@@ -71,7 +78,7 @@ public sealed class TorchModelRunner : IModelRunner
         }
     }
 
-    public void Step(IReadOnlyList<Sequence> batch)
+    public void StepOld(IReadOnlyList<Sequence> batch)
     {
         // Sequences run one by one for now; a batched forward (same adapter, padded) slots in here.
         foreach (var sequence in batch) StepOne(sequence);
@@ -115,7 +122,7 @@ public sealed class TorchModelRunner : IModelRunner
         throw new InvalidOperationException($"adapter '{requested}' is not loaded; known: [{string.Join(", ", _adapters)}].");
     }
 
-    public void Release(Sequence sequence)
+    public void ReleaseOld(Sequence sequence)
     {
         if (_caches.Remove(sequence.Id, out var cache)) cache.Dispose();
     }
