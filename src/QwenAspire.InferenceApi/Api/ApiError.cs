@@ -21,6 +21,16 @@ public sealed record ApiError(int Status, string Message, string Type, string? P
             $"The model '{model}' does not exist. Served models: {string.Join(", ", served)}.",
             InvalidRequest, "model", "model_not_found");
 
+    public static ApiError RuntimeLoraDisabled() =>
+        new(StatusCodes.Status403Forbidden,
+            "Loading and unloading LoRA adapters at run time is disabled on this server; set engine.allow_runtime_lora: true " +
+            "and list the adapter folders in engine.lora_roots to enable it.", InvalidRequest, null, "runtime_lora_disabled");
+
+    public static ApiError LoraAdapterNotFound(string name, IEnumerable<string> loaded) =>
+        new(StatusCodes.Status404NotFound,
+            $"The lora adapter '{name}' cannot be found. Loaded adapters: {(loaded.Any() ? string.Join(", ", loaded) : "none")}.",
+            InvalidRequest, "lora_name", "lora_adapter_not_found");
+
     public static ApiError ContextLengthExceeded(int promptTokens, int maxContext) =>
         BadRequest($"This model's maximum context length is {maxContext} tokens, but the prompt has {promptTokens} tokens. " +
                    "Shorten the messages or the prompt.", "messages", "context_length_exceeded");

@@ -36,6 +36,7 @@ public static class InferenceApiRoutes
         app.MapCompletionsApi();          // /v1/completions (+ /completions)
         app.MapModelsApi();               // /v1/models, /v1/models/{id}
         app.MapTokenizeApi();             // /tokenize, /detokenize
+        app.MapLoraAdaptersApi();         // /v1/load_lora_adapter, /v1/unload_lora_adapter
         return app;
     }
 

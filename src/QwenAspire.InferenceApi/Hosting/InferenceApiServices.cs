@@ -25,6 +25,7 @@ public static class InferenceApiServices
         services.AddHostedService<ModelLoadingService>();
         services.AddSingleton<ChatServing>();
         services.AddSingleton<CompletionServing>();
+        services.AddSingleton<RuntimeLoraServing>();
         services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model");
         // OpenTelemetry (the QwenAspire.Inference meter, the GenAI spans, /metrics) is registered once, by
         // AddServiceDefaults; the API only lets its own keys open a protected scrape endpoint.

@@ -70,7 +70,8 @@ public sealed partial class ModelLoadingService(
         string device = TorchRuntime.ResolveDevice(runtime.Device).type.ToString().ToLowerInvariant(); // "auto" → cuda|cpu
         host.ReportProgress($"loading {dir}");
         LogLoading(_logger, dir, o.EngineDtype, device, o.Adapters.Count);
-        _runner = TorchModelRunner.Load(dir, o.Adapters, o.EngineDtype, device, new ProgressLog(_logger, host));
+        _runner = TorchModelRunner.Load(dir, o.Adapters, o.EngineDtype, device, new ProgressLog(_logger, host),
+            mergeSingleAdapter: o.MergeSingleAdapter);
         ct.ThrowIfCancellationRequested();
 
         string tokenizerPath = Path.Combine(dir, "tokenizer.json");
@@ -89,8 +90,8 @@ public sealed partial class ModelLoadingService(
         return new ServedModels
         {
             BaseName = baseName,
-            AdapterNames = [.. _runner.Adapters],
             BaseServed = _runner.ServesBaseModel,
+            MergedAdapter = _runner.ServesBaseModel ? null : o.Adapters.Keys.Single(),
             Engine = _engine,
             Prompt = prompt,
             MaxContextLength = _runner.MaxContextLength,

@@ -17,6 +17,13 @@ public sealed class ModelOptions
     /// <summary>LoRA adapters: served name → PEFT adapter folder (<c>--lora NAME=DIR</c>).</summary>
     public Dictionary<string, string> Adapters { get; set; } = new(StringComparer.Ordinal);
 
+    /// <summary>
+    /// With exactly one adapter: true merges it into the weights (no per-token cost; the base model is then not
+    /// served and the adapter cannot be unloaded); false (default) keeps it unmerged and serves the base too.
+    /// </summary>
+    [ConfigurationKeyName("merge_single_adapter")]
+    public bool MergeSingleAdapter { get; set; }
+
     /// <summary>Weight storage: auto | float32 (f32) | bfloat16 (bf16) | float16 (f16).</summary>
     public string Dtype { get; set; } = "auto";
 

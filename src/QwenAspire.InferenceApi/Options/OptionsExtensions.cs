@@ -11,11 +11,13 @@ public static class OptionsExtensions
         services.AddOptions<ServerOptions>().BindConfiguration(ServerOptions.Section).ValidateOnStart();
         services.AddOptions<GenerationDefaultsOptions>().BindConfiguration(GenerationDefaultsOptions.Section).ValidateOnStart();
         services.AddOptions<EngineDeviceOptions>().BindConfiguration(EngineDeviceOptions.Section).ValidateOnStart();
+        services.AddOptions<RuntimeLoraOptions>().BindConfiguration(RuntimeLoraOptions.Section).ValidateOnStart();
         services.AddOptions<DifyOptions>().BindConfiguration(DifyOptions.Section);
         services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
         services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
         services.AddSingleton<IValidateOptions<GenerationDefaultsOptions>, GenerationDefaultsValidator>();
         services.AddSingleton<IValidateOptions<EngineDeviceOptions>, EngineDeviceOptionsValidator>();
+        services.AddSingleton<IValidateOptions<RuntimeLoraOptions>, RuntimeLoraOptionsValidator>();
         return services;
     }
 }

@@ -21,6 +21,9 @@ public sealed class ModelOptionsValidator : IValidateOptions<ModelOptions>
             if (adapter == o.ServedModelName && o.ServedModelName is { Length: > 0 })
                 errors.Add($"model.adapters.{adapter}: the adapter name equals model.served_model_name.");
         }
+        if (o.MergeSingleAdapter && o.Adapters.Count > 1)
+            errors.Add($"model.merge_single_adapter: true merges only a single adapter, but model.adapters lists {o.Adapters.Count}; " +
+                       "set it to false (several adapters are served unmerged).");
         return errors.Count == 0 ? ValidateOptionsResult.Success : ValidateOptionsResult.Fail(errors);
     }
 }

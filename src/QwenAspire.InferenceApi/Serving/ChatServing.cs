@@ -35,7 +35,7 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
         bool parseTools = request.ToolsEnabled();
         var choices = requests.Select((_, i) => new ChatChoiceState(i, parseTools, models.Prompt)).ToArray();
         var ct = context.RequestAborted;
-        var (started, refused) = await ChoiceStreams.StartAsync(models.Engine, requests, activity, ct);
+        var (started, refused) = await ChoiceStreams.StartAsync(models, requests, activity, ct);
         if (refused is not null) return refused.ToResult();
         await using var streams = started!;
 

@@ -48,16 +48,16 @@ public sealed class ChoiceStreams : IAsyncDisposable
     /// refused them with (before any token, so it can still be answered with a status code).
     /// </summary>
     public static async Task<(ChoiceStreams? Streams, ApiError? Refused)> StartAsync(
-        IInferenceEngine engine, IReadOnlyList<GenerationRequest> requests, Activity? activity, CancellationToken cancellationToken)
+        ServedModels models, IReadOnlyList<GenerationRequest> requests, Activity? activity, CancellationToken cancellationToken)
     {
         ChoiceStreams? streams = null;
         try
         {
-            streams = new ChoiceStreams(engine, requests, cancellationToken);
+            streams = new ChoiceStreams(models.Engine, requests, cancellationToken);
             await streams.WaitForFirstAsync(cancellationToken);
             return (streams, null);
         }
-        catch (Exception ex) when (EngineErrors.From(ex) is { } refused)
+        catch (Exception ex) when (Refusal(ex, models, requests[0].Adapter) is { } refused)
         {
             if (streams is not null) await streams.DisposeAsync();
             InferenceApiTelemetry.RecordError(activity, refused.Code ?? refused.Type, refused.Message);
@@ -69,6 +69,15 @@ public sealed class ChoiceStreams : IAsyncDisposable
             throw;
         }
     }
+
+    /// <summary>
+    /// An adapter unloaded between name resolution and admission is refused by the engine as an argument
+    /// ("Adapter"); the client gets the same 404 as for a name that was never served.
+    /// </summary>
+    private static ApiError? Refusal(Exception ex, ServedModels models, string? adapter) =>
+        ex is ArgumentException { ParamName: "Adapter" } && adapter is not null
+            ? ApiError.ModelNotFound(adapter, models.Names)
+            : EngineErrors.From(ex);
 
     /// <summary>
     /// Waits for the first event: an engine that refuses lazily (on the first read rather than on submission)

@@ -43,7 +43,7 @@ public sealed class CompletionServing(ModelHost host, IOptions<GenerationDefault
 
         using var activity = InferenceApiTelemetry.StartGeneration("text_completion", request.Model!, requests[0].Sampling, id, requests.Count);
         var ct = context.RequestAborted;
-        var (started, refused) = await ChoiceStreams.StartAsync(models.Engine, requests, activity, ct);
+        var (started, refused) = await ChoiceStreams.StartAsync(models, requests, activity, ct);
         if (refused is not null) return refused.ToResult();
         await using var streams = started!;
 

@@ -20,13 +20,14 @@ public sealed class ChatTemplateRejectedException(string message, Exception? inn
 public sealed record SamplingDefaults(float Temperature = 1f, float TopP = 1f, int TopK = 0, float MinP = 0f, float RepetitionPenalty = 1f);
 
 /// <summary>
-/// The loaded model set: one base checkpoint and its LoRA adapters, each under a served name, all behind
-/// one engine loop. Built by the model loader once loading has finished.
+/// The served model set: one base checkpoint and its LoRA adapters, each under a served name, all behind one
+/// engine loop. Built by the model loader once loading has finished; the adapter names are the engine's, read
+/// on every call, so an adapter loaded or unloaded at run time is seen at once by /v1/models, by request
+/// resolution and by the "served models" list of a 404.
 /// </summary>
 public sealed class ServedModels
 {
     public required string BaseName { get; init; }
-    public IReadOnlyList<string> AdapterNames { get; init; } = [];
     public required IInferenceEngine Engine { get; init; }
     public required IPromptProcessor Prompt { get; init; }
     public required int MaxContextLength { get; init; }
@@ -36,6 +37,19 @@ public sealed class ServedModels
 
     /// <summary>False when a single adapter is merged into the weights: the base model itself is then not served.</summary>
     public bool BaseServed { get; init; } = true;
+
+    /// <summary>The adapter merged into the weights (<c>model.merge_single_adapter</c>), else null; it cannot be unloaded.</summary>
+    public string? MergedAdapter { get; init; }
+
+    /// <summary>Adapters served right now, the merged one first.</summary>
+    public IReadOnlyList<string> AdapterNames
+    {
+        get
+        {
+            var live = Engine.AdapterNames;
+            return MergedAdapter is null || live.Contains(MergedAdapter) ? [.. live] : [MergedAdapter, .. live];
+        }
+    }
 
     public IEnumerable<string> Names => BaseServed ? [BaseName, .. AdapterNames] : AdapterNames;
 
