@@ -100,12 +100,9 @@ public sealed class ScriptedEngineTests
         Assert.Equal("stop", (string?)events[^1]["choices"]![0]!["finish_reason"]);
     }
 
-    private sealed class ChineseEngine : IInferenceEngine
+    private sealed class ChineseEngine : ScriptedEngine
     {
-        public int QueueDepth => 0;
-        public int RunningCount => 0;
-
-        public async IAsyncEnumerable<GenerationOutput> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public override async IAsyncEnumerable<GenerationOutput> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             await Task.Yield();
             yield return Token(1) with { TextDelta = "你好" };
@@ -113,18 +110,30 @@ public sealed class ScriptedEngineTests
         }
     }
 
+    /// <summary>What every scripted engine shares: an empty queue, and no adapters (none loaded, loading refused).</summary>
+    private abstract class ScriptedEngine : IInferenceEngine
+    {
+        public int QueueDepth => 0;
+        public int RunningCount => 0;
+        public IReadOnlyCollection<string> AdapterNames => [];
+
+        public abstract IAsyncEnumerable<GenerationOutput> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken);
+
+        public Task LoadAdapterAsync(string name, string folder, CancellationToken cancellationToken) =>
+            throw new NotSupportedException("scripted engines load no adapters");
+
+        public Task UnloadAdapterAsync(string name, CancellationToken cancellationToken) => throw new KeyNotFoundException(name);
+    }
+
     private static GenerationOutput Token(int completionTokens) =>
         new() { TokenId = 9707, TextDelta = "Hello", PromptTokens = 9, CompletionTokens = completionTokens };
 
     /// <summary>Choice 0 produces a token; choice 1 is refused (queue full) only once choice 0 has been read.</summary>
-    private sealed class RefusesSecondChoiceEngine : IInferenceEngine
+    private sealed class RefusesSecondChoiceEngine : ScriptedEngine
     {
         private readonly TaskCompletionSource _firstRead = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public int QueueDepth => 0;
-        public int RunningCount => 0;
-
-        public IAsyncEnumerable<GenerationOutput> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
+        public override IAsyncEnumerable<GenerationOutput> GenerateAsync(GenerationRequest request, CancellationToken cancellationToken)
         {
             if (request.RequestId.EndsWith("-0", StringComparison.Ordinal)) return FirstAsync(cancellationToken);
             // Admission is synchronous, as in the real engine; the refusal comes once choice 0 is under way
@@ -142,14 +151,11 @@ public sealed class ScriptedEngineTests
         }
     }
 
-    private sealed class FailsAfterOneTokenEngine : IInferenceEngine
+    private sealed class FailsAfterOneTokenEngine : ScriptedEngine
     {
         public const string Secret = "secret-internal-detail";
 
-        public int QueueDepth => 0;
-        public int RunningCount => 0;
-
-        public async IAsyncEnumerable<GenerationOutput> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public override async IAsyncEnumerable<GenerationOutput> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             yield return Token(1);
             await Task.Yield();
@@ -157,15 +163,12 @@ public sealed class ScriptedEngineTests
         }
     }
 
-    private sealed class EndlessEngine : IInferenceEngine
+    private sealed class EndlessEngine : ScriptedEngine
     {
         public TaskCompletionSource Started { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
         public TaskCompletionSource Cancelled { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
-        public int QueueDepth => 0;
-        public int RunningCount => 0;
-
-        public async IAsyncEnumerable<GenerationOutput> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
+        public override async IAsyncEnumerable<GenerationOutput> GenerateAsync(GenerationRequest request, [EnumeratorCancellation] CancellationToken cancellationToken)
         {
             using var registration = cancellationToken.Register(() => Cancelled.TrySetResult());
             for (int i = 1; ; i++)
