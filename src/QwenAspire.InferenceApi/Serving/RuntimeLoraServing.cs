@@ -42,6 +42,11 @@ public sealed partial class RuntimeLoraServing(
             return ApiError.BadRequest($"The folder '{request.LoraPath}' is not a LoRA adapter this model can serve: {ex.Message}",
                 "lora_path", "invalid_adapter").ToResult();
         }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogLoadRefused(logger, name, folder, ex.Message);
+            return ApiError.BadRequest($"The folder '{request.LoraPath}' could not be read: {ex.Message}", "lora_path", "invalid_adapter").ToResult();
+        }
         catch (ArgumentException ex) when (ex.ParamName == "name")
         {
             return NameTaken(name).ToResult(); // another load of the same name won the race
