@@ -79,6 +79,8 @@ public sealed partial class InferenceEngine
         RecordFinish(s, "abort");
     }
 
+    private static void ModelBranchShim() => throw new NotSupportedException("MODEL-BRANCH COMPILE SHIM: the engine branch builds StepBatch steps.");
+
     private void RunStep(ScheduledBatch batch)
     {
         if (batch.IsPrefill)
@@ -92,7 +94,7 @@ public sealed partial class InferenceEngine
         foreach (var s in batch.Sequences) s.Stepped = true;
         try
         {
-            _runner.Step(batch.ToRunnerBatch());
+            ModelBranchShim(); // MODEL-BRANCH COMPILE SHIM: the engine branch builds StepBatch steps.
         }
         catch (Exception ex)
         {
@@ -169,7 +171,7 @@ public sealed partial class InferenceEngine
         s.Stepped = false;
         try
         {
-            _runner.Release(s.Sequence);
+            _ = s.Sequence; // MODEL-BRANCH COMPILE SHIM: blocks are the engine branch's BlockManager.
         }
         catch (Exception ex)
         {

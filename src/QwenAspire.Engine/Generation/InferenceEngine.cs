@@ -64,6 +64,11 @@ public sealed partial class InferenceEngine : IInferenceEngine, IAsyncDisposable
         _loop.Start();
     }
 
+    // MODEL-BRANCH COMPILE SHIM (dropped at merge; the engine branch implements these).
+    public IReadOnlyCollection<string> AdapterNames => [.. _runner.Adapters.Select(a => a.Name)];
+    public Task LoadAdapterAsync(string name, string folder, CancellationToken cancellationToken) => throw new NotSupportedException("engine branch");
+    public Task UnloadAdapterAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException("engine branch");
+
     public int QueueDepth => Math.Max(0, Volatile.Read(ref _queued));
     public int RunningCount => _running;
 
@@ -135,7 +140,7 @@ public sealed partial class InferenceEngine : IInferenceEngine, IAsyncDisposable
             if ((uint)prompt[i] >= (uint)_runner.VocabSize)
                 throw new ArgumentOutOfRangeException("PromptTokens", prompt[i], $"Prompt token {i} is outside the vocabulary (0..{_runner.VocabSize - 1}).");
         }
-        if (request.Adapter is { } adapter && !_runner.Adapters.Contains(adapter))
+        if (request.Adapter is { } adapter && !AdapterNames.Contains(adapter))
             throw new ArgumentException($"Unknown adapter '{adapter}'; loaded: {string.Join(", ", _runner.Adapters)}.", "Adapter");
         SamplingParamsValidation.Validate(request.Sampling, _options.MaxLogprobs);
     }

@@ -1,3 +1,4 @@
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QwenAspire.Engine.Model;
@@ -9,13 +10,13 @@ namespace QwenAspire.Engine.Model;
 public sealed class Qwen3DecoderLayer : IDisposable
 {
     private readonly Qwen3Config _config;
-    private readonly double _eps;
+    private readonly Scalar _eps;
 
     public Qwen3DecoderLayer(int index, Qwen3Config config, Func<string, Tensor> norm, Func<string, Qwen3Linear> linear)
     {
         Index = index;
         _config = config;
-        _eps = config.RmsNormEps;
+        _eps = config.RmsNormEps.ToScalar();
         InputLayerNorm = norm(Qwen3Weights.Layer(index, "input_layernorm.weight"));
         PostAttentionLayerNorm = norm(Qwen3Weights.Layer(index, "post_attention_layernorm.weight"));
         QNorm = norm(Qwen3Weights.Layer(index, "self_attn.q_norm.weight"));
@@ -44,42 +45,39 @@ public sealed class Qwen3DecoderLayer : IDisposable
 
     public IEnumerable<Qwen3Linear> Linears => [QProj, KProj, VProj, OProj, GateProj, UpProj, DownProj];
 
-    /// <summary>x (T, hidden) → (T, hidden); appends this step's keys and values to <paramref name="cache"/>.</summary>
-    public Tensor Forward(Tensor x, KvCache cache, RotaryEmbedding rope, Tensor cos, Tensor sin, Tensor? mask, string? adapter)
+    /// <summary>x (N, hidden) → (N, hidden) for every row of the step; writes the rows' keys and values into their slots.</summary>
+    internal Tensor Forward(Tensor x, PagedStep step, PagedKvCache cache, RotaryEmbedding rope, PagedAttentionPath path, int threads)
     {
-        var h = x + Attention(RmsNorm(x, InputLayerNorm, _eps), cache, rope, cos, sin, mask, adapter);
+        var h = x + Attention(RmsNorm(x, InputLayerNorm, _eps), step, cache, rope, path, threads);
         var normed = RmsNorm(h, PostAttentionLayerNorm, _eps);
         // SwiGLU: down(silu(gate x) · up x)
-        var mlp = DownProj.Forward(nn.functional.silu(GateProj.Forward(normed, adapter)).mul_(UpProj.Forward(normed, adapter)), adapter);
+        var mlp = DownProj.Forward(nn.functional.silu(GateProj.Forward(normed, step.Lora)).mul_(UpProj.Forward(normed, step.Lora)), step.Lora);
         return h.add_(mlp);
     }
 
-    private Tensor Attention(Tensor x, KvCache cache, RotaryEmbedding rope, Tensor cos, Tensor sin, Tensor? mask, string? adapter)
+    private Tensor Attention(Tensor x, PagedStep step, PagedKvCache cache, RotaryEmbedding rope, PagedAttentionPath path, int threads)
     {
-        var t = x.shape[0];
+        var n = x.shape[0];
         var heads = _config.NumAttentionHeads;
         var kvHeads = _config.KeyValueHeads;
         var d = _config.HeadDim;
-        var group = heads / kvHeads;
 
-        var q = RmsNorm(QProj.Forward(x, adapter).view(t, heads, d), QNorm, _eps);   // (T, H, D)
-        var k = RmsNorm(KProj.Forward(x, adapter).view(t, kvHeads, d), KNorm, _eps); // (T, KV, D)
-        var v = VProj.Forward(x, adapter).view(t, kvHeads, d);                        // (T, KV, D)
-        q = rope.Apply(q, cos, sin).transpose(0, 1);                                   // (H, T, D)
-        k = rope.Apply(k, cos, sin).transpose(0, 1);                                   // (KV, T, D)
-        var (keys, values) = cache.Append(Index, k, v.transpose(0, 1));                // (KV, S, D) each
-
-        // GQA without copying K/V: query head h uses kv head h / group, so fold the group into rows.
-        var qg = q.reshape(kvHeads, group * t, d);                                     // (KV, G·T, D)
-        var scores = qg.matmul(keys.transpose(1, 2)).mul_(1.0 / Math.Sqrt(d));         // (KV, G·T, S)
-        if (mask is not null) scores = scores.add_(mask);                              // mask (G·T, S)
-        var context = scores.softmax(-1).matmul(values);                               // (KV, G·T, D)
-        context = context.view(heads, t, d).transpose(0, 1).reshape(t, heads * d);    // (T, H·D)
-        return OProj.Forward(context, adapter);
+        var q = RmsNorm(QProj.Forward(x, step.Lora).view(n, heads, d), QNorm, _eps);   // (N, H, D)
+        var k = RmsNorm(KProj.Forward(x, step.Lora).view(n, kvHeads, d), KNorm, _eps); // (N, KV, D)
+        var v = VProj.Forward(x, step.Lora).view(n, kvHeads, d);                        // (N, KV, D)
+        q = rope.Apply(q, step.Cos, step.Sin);                                           // (N, H, D), each row at its own position
+        k = rope.Apply(k, step.Cos, step.Sin);                                           // (N, KV, D)
+        cache.Write(Index, step.Slots, k, v);
+        var context = PagedAttention.Forward(q, cache, Index, step, _config, path, threads); // (N, H·D)
+        return OProj.Forward(context, step.Lora);
     }
 
     /// <summary>HF Qwen3RMSNorm over the last dim: w · x / sqrt(mean(x²) + eps).</summary>
-    internal static Tensor RmsNorm(Tensor x, Tensor weight, double eps) =>
+    /// <remarks>
+    /// eps is a torch Scalar held for the model's lifetime: a double converted per call made a fresh native
+    /// Scalar each time, and one freed early surfaced as a rare "Unknown scalar type" (issue 12).
+    /// </remarks>
+    internal static Tensor RmsNorm(Tensor x, Tensor weight, Scalar eps) =>
         x.mul(x.pow(2).mean([-1L], keepdim: true).add_(eps).rsqrt_()).mul_(weight);
 
     public void Dispose()
@@ -89,5 +87,6 @@ public sealed class Qwen3DecoderLayer : IDisposable
         PostAttentionLayerNorm.Dispose();
         QNorm.Dispose();
         KNorm.Dispose();
+        _eps.Dispose();
     }
 }

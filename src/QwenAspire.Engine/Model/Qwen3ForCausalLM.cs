@@ -1,3 +1,4 @@
+using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Model.Lora;
 using static TorchSharp.torch;
 
@@ -11,6 +12,7 @@ public sealed class Qwen3ForCausalLM : IDisposable
 {
     private readonly Dictionary<string, Qwen3Linear> _linears;
     private readonly LinearPolicy _policy;
+    private readonly TorchSharp.Scalar _eps;
 
     internal Qwen3ForCausalLM(Qwen3Config config, ModelDType dtype, Device device, Tensor embedTokens, Tensor norm,
         Tensor? lmHead, Func<string, Tensor> take, LinearPolicy policy)
@@ -32,6 +34,7 @@ public sealed class Qwen3ForCausalLM : IDisposable
         // Tied: lm_head shares the embedding tensor (HF tie_word_embeddings); never merged by LoRA.
         LmHead = new Qwen3Linear("lm_head", lmHead ?? embedTokens, policy);
         Rope = new RotaryEmbedding(config.HeadDim, config.RopeTheta);
+        _eps = TorchSharp.ScalarExtensionMethods.ToScalar(config.RmsNormEps);
     }
 
     public Qwen3Config Config { get; }
@@ -44,42 +47,34 @@ public sealed class Qwen3ForCausalLM : IDisposable
     public RotaryEmbedding Rope { get; }
     /// <summary>Per-layer linear modules by HF module name (e.g. <c>model.layers.0.mlp.up_proj</c>).</summary>
     public IReadOnlyDictionary<string, Qwen3Linear> Linears => _linears;
-    /// <summary>Names of adapters attached unmerged (selectable per forward).</summary>
-    public HashSet<string> AttachedAdapters { get; } = new(StringComparer.Ordinal);
+    /// <summary>Adapters attached unmerged, by slot (selected per row group in a forward).</summary>
+    public Dictionary<int, string> AttachedAdapters { get; } = [];
     /// <summary>The adapter merged into the weights, if any (the base model is then no longer available).</summary>
     public string? MergedAdapter { get; private set; }
 
     public static Qwen3ForCausalLM Load(string folder, ModelLoadOptions? options = null) => Qwen3Loader.Load(folder, options ?? new ModelLoadOptions());
 
-    public KvCache NewCache() => new(Config, Device);
+    /// <summary>How decode rows attend (tests select the pure-torch path or the scalar reference on CPU).</summary>
+    public PagedAttentionPath AttentionPath { get; set; }
 
     /// <summary>
-    /// Feeds <paramref name="tokens"/> after the cache's contents and returns f32 logits (R, vocab) for the
-    /// rows in <paramref name="logitRows"/> (indices into <paramref name="tokens"/>; default: the last one).
-    /// The result belongs to the caller's dispose scope (or to the caller, when it has none).
+    /// ONE forward over every row of <paramref name="step"/> (prefill chunks and decode rows of many sequences):
+    /// each linear layer runs once for all rows (adapter deltas per row group), K/V go into their slots of
+    /// <paramref name="cache"/>, attention reads each sequence's blocks. Returns f32 logits (R, vocab) for
+    /// <see cref="StepBatch.LogitsRows"/>, in the caller's dispose scope (or the caller's, when it has none).
+    /// The step is trusted here (the runner validates it).
     /// </summary>
-    public Tensor Forward(ReadOnlySpan<int> tokens, KvCache cache, string? adapter = null, IReadOnlyList<long>? logitRows = null)
+    public Tensor Forward(StepBatch step, PagedKvCache cache)
     {
-        if (tokens.Length == 0) throw new ArgumentException("at least one token is needed.", nameof(tokens));
-        if (adapter is not null && !AttachedAdapters.Contains(adapter))
-            throw new ArgumentException($"adapter '{adapter}' is not attached to this model.", nameof(adapter));
-        var ids = new long[tokens.Length];
-        for (var i = 0; i < ids.Length; i++)
-        {
-            var id = tokens[i];
-            if ((uint)id >= (uint)Config.VocabSize) throw new ArgumentOutOfRangeException(nameof(tokens), $"token id {id} is outside the vocabulary (0..{Config.VocabSize - 1}).");
-            ids[i] = id;
-        }
         using var inference = inference_mode();
-        var t = ids.Length;
         // Few-row steps spend their time in the SIMD GEMV's own threads; libtorch's remaining ops are tiny, and
         // its OpenMP workers spinning after each parallel op would steal the cores the GEMV needs.
         var threads = get_num_threads();
-        var singleThreaded = threads > 1 && t <= _policy.KernelMaxRows && Device.type == TorchSharp.DeviceType.CPU && DType != ModelDType.F32 && Kernels.ReducedGemv.Supported;
+        var singleThreaded = threads > 1 && step.TokenCount <= _policy.KernelMaxRows && Device.type == TorchSharp.DeviceType.CPU && DType != ModelDType.F32 && Kernels.ReducedGemv.Supported;
         if (singleThreaded) set_num_threads(1);
         try
         {
-            return ForwardLayers(ids, cache, adapter, logitRows);
+            return ForwardLayers(step, cache, threads);
         }
         finally
         {
@@ -87,51 +82,58 @@ public sealed class Qwen3ForCausalLM : IDisposable
         }
     }
 
-    private Tensor ForwardLayers(long[] ids, KvCache cache, string? adapter, IReadOnlyList<long>? logitRows)
+    private Tensor ForwardLayers(StepBatch batch, PagedKvCache cache, int threads)
     {
         using var scope = NewDisposeScope();
-        var t = ids.Length;
-        var start = cache.Length;
-        cache.Reserve(t);
-        var x = EmbedTokens.index_select(0, tensor(ids, device: Device)).to(ScalarType.Float32); // (T, hidden)
-        var (cos, sin) = Rope.Tables(start, t, Device);                                            // (T, 1, D/2)
-        var mask = t == 1 ? null : CausalMask(start, t);
+        var ids = new long[batch.TokenCount];
+        for (var i = 0; i < ids.Length; i++) ids[i] = batch.TokenIds[i];
+        var step = new PagedStep(batch, this, PagedAttention.KernelAccepts(cache, AttentionPath));
+        var x = EmbedTokens.index_select(0, tensor(ids, device: Device)).to(ScalarType.Float32); // (N, hidden)
         foreach (var layer in Layers)
         {
             // A nested scope per layer frees each layer's activations before the next (long prompts).
             using var layerScope = NewDisposeScope();
-            x = layer.Forward(x, cache, Rope, cos, sin, mask, adapter).MoveToOuterDisposeScope();
+            x = layer.Forward(x, step, cache, Rope, AttentionPath, threads).MoveToOuterDisposeScope();
         }
-        cache.Commit(t);
-        var rows = logitRows is null ? x.narrow(0, t - 1, 1) : x.index_select(0, tensor(logitRows.ToArray(), device: Device));
-        var logits = LmHead.Forward(Qwen3DecoderLayer.RmsNorm(rows, Norm, Config.RmsNormEps)); // (R, vocab)
+        var rows = x.index_select(0, tensor(batch.LogitsRows.Select(r => (long)r).ToArray(), device: Device)); // (R, hidden)
+        var logits = LmHead.Forward(Qwen3DecoderLayer.RmsNorm(rows, Norm, _eps));                               // (R, vocab)
         return logits.MoveToOuterDisposeScope();
-    }
-
-    /// <summary>(G·T, S) additive mask: row g·T + t sees positions ≤ start + t.</summary>
-    private Tensor CausalMask(int start, int t)
-    {
-        var group = Config.NumAttentionHeads / Config.KeyValueHeads;
-        var s = start + t;
-        var mask = full(t, s, float.NegativeInfinity, ScalarType.Float32, Device).triu_(start + 1); // (T, S)
-        return mask.repeat(group, 1);
     }
 
     /// <summary>Merges <paramref name="adapter"/> into the weights (single-adapter serving, no per-token cost).</summary>
     public void MergeAdapter(LoraAdapter adapter)
     {
         if (MergedAdapter is not null) throw new InvalidOperationException($"adapter '{MergedAdapter}' is already merged.");
+        if (AttachedAdapters.Count > 0) throw new InvalidOperationException("merging would change the base under the attached adapters.");
         using var inference = no_grad();
         foreach (var (module, factors) in adapter.Modules) _linears[module].Merge(factors.A, factors.B, adapter.Scale);
         MergedAdapter = adapter.Name;
     }
 
-    /// <summary>Attaches <paramref name="adapter"/> unmerged; forwards pick it by name.</summary>
-    public void AttachAdapter(LoraAdapter adapter)
+    /// <summary>Attaches <paramref name="adapter"/> unmerged in <paramref name="slot"/>; rows of that slot get its deltas.</summary>
+    /// <remarks>All or nothing: if any module refuses the factors, the slot is detached everywhere again.</remarks>
+    public void AttachAdapter(LoraAdapter adapter, int slot)
     {
+        if (slot <= 0) throw new ArgumentOutOfRangeException(nameof(slot), slot, "adapter slots start at 1 (0 is the base model).");
+        if (AttachedAdapters.ContainsKey(slot)) throw new InvalidOperationException($"adapter slot {slot} is taken by '{AttachedAdapters[slot]}'.");
         using var inference = no_grad();
-        foreach (var (module, factors) in adapter.Modules) _linears[module].Attach(adapter.Name, factors.A, factors.B, adapter.Scale);
-        AttachedAdapters.Add(adapter.Name);
+        try
+        {
+            foreach (var (module, factors) in adapter.Modules) _linears[module].Attach(slot, factors.A, factors.B, adapter.Scale);
+        }
+        catch
+        {
+            foreach (var linear in _linears.Values) linear.Detach(slot);
+            throw;
+        }
+        AttachedAdapters[slot] = adapter.Name;
+    }
+
+    /// <summary>Frees the factors of the adapter in <paramref name="slot"/>.</summary>
+    public void DetachAdapter(int slot)
+    {
+        foreach (var linear in _linears.Values) linear.Detach(slot);
+        AttachedAdapters.Remove(slot);
     }
 
     public void Dispose()
@@ -140,5 +142,6 @@ public sealed class Qwen3ForCausalLM : IDisposable
         if (!ReferenceEquals(LmHead.Weight, EmbedTokens)) LmHead.Dispose();
         EmbedTokens.Dispose();
         Norm.Dispose();
+        _eps.Dispose();
     }
 }

@@ -1,3 +1,4 @@
+using QwenAspire.Engine.Model.Lora;
 using QwenAspire.Engine.Model.Kernels;
 using TorchSharp;
 using static TorchSharp.torch;
@@ -6,12 +7,12 @@ namespace QwenAspire.Engine.Model;
 
 /// <summary>
 /// A bias-free linear layer (<c>y = x Wᵀ</c>, W is [out, in] as in HF) whose weight may be stored in
-/// bf16/f16 while activations stay f32, plus unmerged LoRA adapters selected per call
-/// (<c>y = W x + scale · B (A x)</c>).
+/// bf16/f16 while activations stay f32, plus unmerged LoRA adapters in slots, applied per row
+/// (<c>y = W x + scale · B (A x)</c> for the rows of each adapter's group).
 /// </summary>
 public sealed class Qwen3Linear : IDisposable
 {
-    private readonly Dictionary<string, LoraFactors> _adapters = new(StringComparer.Ordinal);
+    private readonly Dictionary<int, LoraFactors> _adapters = [];
 
     public Qwen3Linear(string name, Tensor weight, LinearPolicy policy)
     {
@@ -33,14 +34,31 @@ public sealed class Qwen3Linear : IDisposable
     public long OutFeatures => Weight.shape[0];
     public long InFeatures => Weight.shape[1];
 
-    /// <summary>x (T, in) f32 → (T, out) f32.</summary>
-    public Tensor Forward(Tensor x, string? adapter = null)
+    /// <summary>Adapter slots attached to this module.</summary>
+    public IReadOnlyCollection<int> AdapterSlots => _adapters.Keys;
+
+    /// <summary>
+    /// x (T, in) f32 → (T, out) f32: the base projection once for all rows, then each row group's own
+    /// adapter delta (groups whose adapter does not target this module add nothing).
+    /// </summary>
+    public Tensor Forward(Tensor x, LoraRowGroups? rows = null)
     {
         var y = Project(x);
-        if (adapter is not null && _adapters.TryGetValue(adapter, out var lora))
+        if (rows is null || _adapters.Count == 0) return y;
+        foreach (var group in rows.Groups)
         {
-            // (T, in) → (T, r) → (T, out); the low-rank path stays f32.
-            y = y.add_(nn.functional.linear(nn.functional.linear(x, lora.A), lora.B), lora.Scale);
+            if (!_adapters.TryGetValue(group.Slot, out var lora)) continue;
+            // (T', in) → (T', r) → (T', out); the low-rank path stays f32.
+            if (group.Index is null)
+            {
+                var delta = nn.functional.linear(nn.functional.linear(x.narrow(0, group.Start, group.Count), lora.A), lora.B);
+                y.narrow(0, group.Start, group.Count).add_(delta, lora.Scale);
+            }
+            else
+            {
+                var delta = nn.functional.linear(nn.functional.linear(x.index_select(0, group.Index), lora.A), lora.B);
+                y.index_add_(0, group.Index, delta, lora.Scale);
+            }
         }
         return y;
     }
@@ -127,14 +145,23 @@ public sealed class Qwen3Linear : IDisposable
         old.Dispose();
     }
 
-    /// <summary>Keeps an adapter unmerged under <paramref name="adapter"/> for per-call selection.</summary>
-    public void Attach(string adapter, Tensor a, Tensor b, double scale)
+    /// <summary>Keeps an adapter unmerged in <paramref name="slot"/> (rows of that slot get its delta).</summary>
+    public void Attach(int slot, Tensor a, Tensor b, double scale)
     {
-        if (_adapters.Remove(adapter, out var existing)) existing.Dispose();
-        _adapters[adapter] = new LoraFactors(
-            a.to(ScalarType.Float32, Weight.device).contiguous(),
-            b.to(ScalarType.Float32, Weight.device).contiguous(),
-            scale);
+        if (a.dim() != 2 || b.dim() != 2 || a.shape[1] != InFeatures || b.shape[0] != OutFeatures || a.shape[0] != b.shape[1])
+            throw new ArgumentException($"{Name}: LoRA factors A [{string.Join(", ", a.shape)}], B [{string.Join(", ", b.shape)}] do not fit a [{OutFeatures}, {InFeatures}] weight.");
+        Detach(slot);
+        // Own copies, outside any scope: the caller disposes its adapter tensors after attaching.
+        using var scope = NewDisposeScope();
+        var a32 = a.to(ScalarType.Float32, Weight.device).contiguous().clone().DetachFromDisposeScope();
+        var b32 = b.to(ScalarType.Float32, Weight.device).contiguous().clone().DetachFromDisposeScope();
+        _adapters[slot] = new LoraFactors(a32, b32, scale);
+    }
+
+    /// <summary>Frees the adapter in <paramref name="slot"/>, if this module has one.</summary>
+    public void Detach(int slot)
+    {
+        if (_adapters.Remove(slot, out var existing)) existing.Dispose();
     }
 
     public void Dispose()

@@ -13,15 +13,20 @@ public sealed class RotaryEmbedding(int headDim, double theta)
         .Select(i => Math.Pow(theta, -2.0 * i / headDim)).ToArray();
 
     /// <summary>cos and sin tables, each (T, 1, D/2), for positions start..start+T-1.</summary>
-    public (Tensor Cos, Tensor Sin) Tables(int start, int count, Device device)
+    public (Tensor Cos, Tensor Sin) Tables(int start, int count, Device device) =>
+        Tables([.. Enumerable.Range(start, count)], device);
+
+    /// <summary>cos and sin tables, each (T, 1, D/2), one row per entry of <paramref name="positions"/>.</summary>
+    public (Tensor Cos, Tensor Sin) Tables(ReadOnlySpan<int> positions, Device device)
     {
+        var count = positions.Length;
         var cos = new float[count * _half];
         var sin = new float[count * _half];
         for (var t = 0; t < count; t++)
         {
             for (var i = 0; i < _half; i++)
             {
-                var angle = (start + t) * _inverseFrequencies[i];
+                var angle = positions[t] * _inverseFrequencies[i];
                 cos[t * _half + i] = (float)Math.Cos(angle);
                 sin[t * _half + i] = (float)Math.Sin(angle);
             }

@@ -17,7 +17,14 @@ internal sealed class CountingRunner(int vocabSize = 32, int maxContextLength = 
 
     public int VocabSize => vocabSize;
     public int MaxContextLength => maxContextLength;
-    public IReadOnlyCollection<string> Adapters { get; init; } = ["a", "b"];
+    public IReadOnlyList<RunnerAdapter> Adapters { get; init; } = [new("a", 1), new("b", 2)];
+    // MODEL-BRANCH COMPILE SHIM (dropped at merge; the engine branch rewrites this double for StepBatch).
+    public int KvBlockSize => 16;
+    public int KvBlockCount => 1024;
+    public bool ServesBaseModel => true;
+    public ReadOnlySpan<float> Execute(StepBatch step) => throw new NotSupportedException("engine branch");
+    public int LoadAdapter(string name, string folder) => throw new NotSupportedException("engine branch");
+    public void UnloadAdapter(int slot) => throw new NotSupportedException("engine branch");
     /// <summary>A prompt token that makes Step throw (a "bad input" for the model).</summary>
     public int PoisonToken { get; init; } = -1;
     public TimeSpan StepDelay { get; init; }

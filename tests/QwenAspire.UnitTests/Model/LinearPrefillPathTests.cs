@@ -1,5 +1,6 @@
 using QwenAspire.Engine.Model;
 using QwenAspire.Engine.Model.Kernels;
+using QwenAspire.Engine.Model.Lora;
 using static TorchSharp.torch;
 
 namespace QwenAspire.UnitTests.Model;
@@ -47,9 +48,38 @@ public sealed class LinearPrefillPathTests
         var x = randn(12, 40);
         var (a, b) = (randn(4, 40), randn(70, 4));
         var blocked = new Qwen3Linear("blocked", weight.alias(), new LinearPolicy(WidenBlockRows: 32));
-        blocked.Attach("ad", a, b, 0.5);
+        blocked.Attach(1, a, b, 0.5);
         var reference = x.matmul(weight.to(ScalarType.Float32).t()) + 0.5 * x.matmul(a.t()).matmul(b.t());
-        AssertClose(reference, blocked.Forward(x, "ad"), 1e-5);
+        AssertClose(reference, blocked.Forward(x, LoraRowGroups.All(1, 12)), 1e-5);
+    }
+
+    /// <summary>Rows of two adapters interleaved with base rows in one call equal each row through its own adapter alone.</summary>
+    [Fact]
+    public void MixedAdapterRowsEqualEachRowWithItsOwnAdapter()
+    {
+        using var scope = NewDisposeScope();
+        var weight = randn(50, 24);
+        var x = randn(9, 24);
+        var linear = new Qwen3Linear("mixed", weight.alias(), LinearPolicy.Default);
+        var (a1, b1, a2, b2) = (randn(4, 24), randn(50, 4), randn(8, 24), randn(50, 8));
+        linear.Attach(1, a1, b1, 0.5);
+        linear.Attach(2, a2, b2, 2.0);
+        // Sequences (rows): slot 1 [0,2), base [2,3), slot 2 [3,6), slot 1 [6,9): slot 1 is gathered, slot 2 is a range.
+        int[] slots = [1, 0, 2, 1];
+        int[] starts = [0, 2, 3, 6, 9];
+        using var groups = LoraRowGroups.FromSequences(slots, starts, CPU);
+        Assert.Contains(groups.Groups, g => g.Slot == 1 && g.Index is not null);
+        Assert.Contains(groups.Groups, g => g.Slot == 2 && g.Index is null && g.Start == 3 && g.Count == 3);
+        var mixed = linear.Forward(x, groups);
+        for (var s = 0; s < slots.Length; s++)
+        {
+            var rows = x.narrow(0, starts[s], starts[s + 1] - starts[s]);
+            var alone = linear.Forward(rows, LoraRowGroups.All(slots[s], rows.shape[0]));
+            AssertClose(alone, mixed.narrow(0, starts[s], starts[s + 1] - starts[s]), 1e-6);
+        }
+        linear.Detach(1);
+        AssertClose(linear.Forward(x), linear.Forward(x, LoraRowGroups.All(1, 9)), 0);
+        Assert.Equal([2], linear.AdapterSlots);
     }
 
     [Fact]

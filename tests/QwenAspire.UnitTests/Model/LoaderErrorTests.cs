@@ -122,10 +122,11 @@ public sealed class LoaderErrorTests(TinyModels models)
         using var single = Qwen3ForCausalLM.Load(models.Base);
         using var sharded = Qwen3ForCausalLM.Load(folder);
         int[] prompt = [9707, 11, 847, 5562, 374, 18838];
-        using var c1 = single.NewCache();
-        using var c2 = sharded.NewCache();
-        using var a = single.Forward(prompt, c1);
-        using var b = sharded.Forward(prompt, c2);
+        using var c1 = new PagedKvCache(single.Config, 16, 4, TorchSharp.torch.ScalarType.Float32, single.Device);
+        using var c2 = new PagedKvCache(sharded.Config, 16, 4, TorchSharp.torch.ScalarType.Float32, sharded.Device);
+        var pool = new PagedSequences(16, 4);
+        using var a = single.Forward(pool.Step(pool.Add(), prompt), c1);
+        using var b = sharded.Forward(pool.Step(pool.Add(), prompt), c2);
         Assert.True(a.eq(b).all().item<bool>());
     }
 
