@@ -11,7 +11,6 @@ namespace QwenAspire.Engine.Model;
 /// </summary>
 public sealed class TorchModelRunner : IModelRunner
 {
-    private readonly Dictionary<long, KvCache> _caches = [];
     private readonly string[] _adapters;
 
     private TorchModelRunner(Qwen3ForCausalLM model, GenerationConfig generationConfig, string[] adapters)
@@ -37,8 +36,6 @@ public sealed class TorchModelRunner : IModelRunner
     public void UnloadAdapter(int slot) => throw new NotSupportedException("paged runner pending");
     /// <summary>False when an adapter is merged: requests without an adapter are then refused, not served the adapter.</summary>
     public bool ServesBaseModel => Model.MergedAdapter is null;
-    /// <summary>Sequences holding a KV cache.</summary>
-    public int ActiveSequences => _caches.Count;
 
     /// <summary>
     /// Loads <paramref name="modelDir"/> (HF Qwen3 folder) and the named PEFT adapters (name → folder).
@@ -78,59 +75,8 @@ public sealed class TorchModelRunner : IModelRunner
         }
     }
 
-    public void StepOld(IReadOnlyList<Sequence> batch)
-    {
-        // Sequences run one by one for now; a batched forward (same adapter, padded) slots in here.
-        foreach (var sequence in batch) StepOne(sequence);
-    }
-
-    private void StepOne(Sequence sequence)
-    {
-        var adapter = ResolveAdapter(sequence.Adapter);
-        if (!_caches.TryGetValue(sequence.Id, out var cache))
-        {
-            cache = Model.NewCache();
-            _caches[sequence.Id] = cache;
-        }
-        if (cache.Length != sequence.CachedTokens)
-            throw new InvalidOperationException($"sequence {sequence.Id}: CachedTokens is {sequence.CachedTokens} but its KV cache holds {cache.Length} tokens.");
-        var count = sequence.Tokens.Count - sequence.CachedTokens;
-        if (count <= 0) throw new InvalidOperationException($"sequence {sequence.Id}: no new tokens to feed.");
-        var tokens = System.Runtime.InteropServices.CollectionsMarshal.AsSpan(sequence.Tokens).Slice(sequence.CachedTokens, count);
-        var row = sequence.Logits is { Length: var n } existing && n == VocabSize ? existing : new float[VocabSize];
-        using (NewDisposeScope())
-        {
-            var logits = Model.Forward(tokens, cache, adapter); // (1, vocab), lands in this scope
-            var cpu = logits.device_type == TorchSharp.DeviceType.CPU ? logits : logits.cpu();
-            using var accessor = cpu.view(-1).data<float>();
-            accessor.CopyTo(row);
-        }
-        sequence.Logits = row;
-        sequence.CachedTokens += count;
-    }
-
-    private string? ResolveAdapter(string? requested)
-    {
-        if (Model.MergedAdapter is { } merged)
-        {
-            if (requested == merged) return null;
-            throw new InvalidOperationException(requested is null
-                ? $"adapter '{merged}' is merged into the weights; the base model cannot be served by this runner."
-                : $"adapter '{requested}' is not loaded (only the merged adapter '{merged}' is served).");
-        }
-        if (requested is null || Model.AttachedAdapters.Contains(requested)) return requested;
-        throw new InvalidOperationException($"adapter '{requested}' is not loaded; known: [{string.Join(", ", _adapters)}].");
-    }
-
-    public void ReleaseOld(Sequence sequence)
-    {
-        if (_caches.Remove(sequence.Id, out var cache)) cache.Dispose();
-    }
-
     public void Dispose()
     {
-        foreach (var cache in _caches.Values) cache.Dispose();
-        _caches.Clear();
         Model.Dispose();
     }
 }
