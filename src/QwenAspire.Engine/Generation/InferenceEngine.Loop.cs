@@ -122,21 +122,56 @@ public sealed partial class InferenceEngine
         ReadOnlySpan<float> logits;
         try
         {
-            logits = _runner.Execute(batch);
-            if (logits.Length != batch.LogitsRows.Length * _runner.VocabSize)
-                throw new InvalidOperationException($"The model runner returned {logits.Length} logits for {batch.LogitsRows.Length} row(s) of {_runner.VocabSize}.");
+            logits = Execute(batch);
+        }
+        catch (Exception ex) when (step.Chunks.Count > 1)
+        {
+            // One bad sequence must not cost the others their work: run each alone to find who fails.
+            _logger.LogError(ex, "Model runner failed on a step of {Sequences} sequence(s), {Tokens} token(s); retrying them one by one", batch.SequenceCount, batch.TokenCount);
+            foreach (var c in step.Chunks) RunAlone(c);
+            return;
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "Model runner failed on a step of {Sequences} sequence(s), {Tokens} token(s); failing them", batch.SequenceCount, batch.TokenCount);
-            foreach (var c in step.Chunks) Fail(c.Sequence, ex);
+            _logger.LogError(ex, "Model runner failed on a step of {Tokens} token(s) of request {RequestId}", batch.TokenCount, _active[step.Chunks[0].Sequence.Id].Request.RequestId);
+            Fail(step.Chunks[0].Sequence, ex);
             return;
         }
-        _scheduler.Postprocess(step);
+        Complete(step.Chunks, logits);
+    }
 
+    private ReadOnlySpan<float> Execute(StepBatch batch)
+    {
+        var logits = _runner.Execute(batch);
+        if (logits.Length != batch.LogitsRows.Length * _runner.VocabSize)
+            throw new InvalidOperationException($"The model runner returned {logits.Length} logits for {batch.LogitsRows.Length} row(s) of {_runner.VocabSize}.");
+        return logits;
+    }
+
+    private void RunAlone(ScheduledChunk chunk)
+    {
+        List<ScheduledChunk> alone = [chunk with { LogitsIndex = -1 }];
+        ReadOnlySpan<float> logits;
+        try
+        {
+            // Slots it had written before the failure get the same values again.
+            logits = Execute(StepBatchBuilder.Build(alone, _scheduler.Blocks.BlockSize));
+        }
+        catch (Exception ex)
+        {
+            Fail(chunk.Sequence, ex);
+            return;
+        }
+        Complete(alone, logits);
+    }
+
+    /// <summary>The runner computed <paramref name="chunks"/>: advance them, then sample the ones whose chunk reached their end.</summary>
+    private void Complete(IReadOnlyList<ScheduledChunk> chunks, ReadOnlySpan<float> logits)
+    {
+        _scheduler.Postprocess(chunks);
         var vocab = _runner.VocabSize;
         if (_row.Length != vocab) _row = new float[vocab];
-        foreach (var c in step.Chunks)
+        foreach (var c in chunks)
         {
             if (!c.Samples) continue;
             var s = _active[c.Sequence.Id];

@@ -106,10 +106,10 @@ internal sealed class Scheduler
         };
     }
 
-    /// <summary>After the runner executed <paramref name="step"/>: advances each sequence and registers its newly full blocks.</summary>
-    public void Postprocess(ScheduledStep step)
+    /// <summary>After the runner executed <paramref name="chunks"/>: advances each sequence and registers its newly full blocks.</summary>
+    public void Postprocess(IEnumerable<ScheduledChunk> chunks)
     {
-        foreach (var c in step.Chunks)
+        foreach (var c in chunks)
         {
             c.Sequence.ComputedTokens = c.Start + c.Count;
             Blocks.Register(c.Sequence);
