@@ -89,7 +89,7 @@ public sealed partial class ModelLoadingService(
         return new ServedModels
         {
             BaseName = baseName,
-            AdapterNames = [.. _runner.Adapters],
+            AdapterNames = [.. _engine.AdapterNames],
             BaseServed = _runner.ServesBaseModel,
             Engine = _engine,
             Prompt = prompt,
