@@ -11,9 +11,11 @@ internal sealed class ActiveSequence
     private volatile bool _abortRequested;
     private volatile bool _completed;
 
-    public ActiveSequence(GenerationRequest request, CompletionTracker tracker, long submittedAt)
+    /// <param name="adapter">The adapter the request resolved at submission (null: slot 0, the base model or merged adapter).</param>
+    public ActiveSequence(GenerationRequest request, AdapterEntry? adapter, CompletionTracker tracker, long submittedAt)
     {
-        Sequence = new Sequence(request);
+        AdapterEntry = adapter;
+        Sequence = new Sequence(request, adapter?.Slot ?? 0, adapter?.Id ?? 0);
         Tracker = tracker;
         Penalties = new PenaltyTracker(request.PromptTokens);
         Rng = request.Sampling.Seed is { } seed ? new Xoshiro256StarStar(seed) : Xoshiro256StarStar.CreateRandom();
@@ -23,14 +25,15 @@ internal sealed class ActiveSequence
     public Sequence Sequence { get; }
     public GenerationRequest Request => Sequence.Request;
     public string? Adapter => Sequence.Adapter;
+    /// <summary>Counted in at submission; released once, when the request ends (<see cref="Retired"/>).</summary>
+    public AdapterEntry? AdapterEntry { get; }
+    public bool Retired { get; set; }
     public CompletionTracker Tracker { get; }
     public PenaltyTracker Penalties { get; }
     public Xoshiro256StarStar Rng { get; }
     public long SubmittedAt { get; }
     /// <summary>Timestamp of the last emitted token (0 before the first).</summary>
     public long LastTokenAt { get; set; }
-    /// <summary>The runner has seen it, so it may hold KV cache that <see cref="IModelRunner.Release"/> must free.</summary>
-    public bool Stepped { get; set; }
     /// <summary>Output completed (finished, failed or aborted); set by the loop only.</summary>
     public bool Completed => _completed;
     public CancellationTokenRegistration CancellationRegistration { get; set; }

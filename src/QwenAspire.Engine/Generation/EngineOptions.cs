@@ -9,8 +9,16 @@ public sealed class EngineOptions
     public int MaxQueueLength { get; set; } = 64;
     /// <summary>Sequences decoded concurrently (admitted from the queue while below this).</summary>
     public int MaxRunningSequences { get; set; } = 8;
-    /// <summary>Prompt tokens one prefill step may take in; a single longer prompt still runs, alone.</summary>
-    public int MaxPrefillTokens { get; set; } = 8192;
+    /// <summary>
+    /// Tokens one engine step runs through the model: one per decoding sequence plus chunks of prompts
+    /// (a longer prompt is split across steps). On a CPU a step costs about its token count in compute once
+    /// past a few rows, so this caps how long running streams wait while a long prompt is prefilled (about
+    /// the time of 256 prompt tokens) while still giving the matmuls enough rows to read each weight once for
+    /// many tokens. GPUs want far more (vLLM uses 2048 and up).
+    /// </summary>
+    public int MaxBatchedTokens { get; set; } = 256;
+    /// <summary>Reuse the KV blocks of identical prompt prefixes (same adapter) across requests.</summary>
+    public bool PrefixCaching { get; set; } = true;
     /// <summary>Largest accepted <see cref="Sampling.SamplingParams.Logprobs"/> (OpenAI allows 20).</summary>
     public int MaxLogprobs { get; set; } = 20;
     /// <summary>The Retry-After a refused request is told.</summary>
@@ -29,7 +37,10 @@ public sealed class EngineOptions
         }
         Positive(MaxQueueLength, nameof(MaxQueueLength));
         Positive(MaxRunningSequences, nameof(MaxRunningSequences));
-        Positive(MaxPrefillTokens, nameof(MaxPrefillTokens));
+        Positive(MaxBatchedTokens, nameof(MaxBatchedTokens));
+        if (MaxBatchedTokens < MaxRunningSequences)
+            throw new ArgumentOutOfRangeException($"{SectionName}:{nameof(MaxBatchedTokens)}", MaxBatchedTokens,
+                $"{SectionName}:{nameof(MaxBatchedTokens)} ({MaxBatchedTokens}) must be at least {SectionName}:{nameof(MaxRunningSequences)} ({MaxRunningSequences}): every running sequence decodes one token per step.");
         if (MaxLogprobs < 0)
             throw new ArgumentOutOfRangeException($"{SectionName}:{nameof(MaxLogprobs)}", MaxLogprobs, "Must not be negative.");
         if (OverloadRetryAfter < TimeSpan.Zero || ShutdownTimeout < TimeSpan.Zero)

@@ -13,62 +13,81 @@ public sealed partial class InferenceEngine
             while (true)
             {
                 Drain();
+                RunAdapterCommands();
                 if (_shutdownDeadline.IsCancellationRequested) AbortAll();
                 ReapAborted();
-                var batch = _scheduler.Schedule();
-                _running = _scheduler.RunningCount;
-                if (batch is null)
+                var step = _scheduler.Schedule();
+                PublishCounts();
+                if (step is null)
                 {
                     if (!WaitForWork()) break;
                     continue;
                 }
                 try
                 {
-                    RunStep(batch);
+                    RunStep(step);
                 }
                 catch (Exception ex)
                 {
-                    // A bug outside the runner call must not kill the loop: fail this batch only.
+                    // A bug outside the runner call must not kill the loop: fail this step's sequences only.
                     _logger.LogError(ex, "Engine step failed unexpectedly");
-                    foreach (var s in batch.Sequences) Fail(s, ex);
+                    foreach (var c in step.Chunks) Fail(c.Sequence, ex);
                 }
             }
         }
         catch (Exception ex)
         {
             _logger.LogCritical(ex, "Engine loop crashed; failing all requests");
-            foreach (var (s, _) in _scheduler.RemoveAll()) Fail(s, ex);
+            foreach (var s in _scheduler.RemoveWhere(static _ => true)) Fail(s, ex, removed: true);
         }
         finally
         {
             _running = 0;
+            _waiting = 0;
+            ShutDownAdapterCommands();
             _loopExited.TrySetResult();
         }
     }
 
-    /// <summary>Blocks the engine thread until a request arrives; false once the engine is disposed and drained.</summary>
-    private bool WaitForWork() => _incoming.Reader.WaitToReadAsync().AsTask().GetAwaiter().GetResult();
+    /// <summary>Blocks the engine thread until a request or adapter command arrives; false once the engine is disposed and drained.</summary>
+    private bool WaitForWork()
+    {
+        var requests = _incoming.Reader.WaitToReadAsync().AsTask();
+        var commands = _commands.Reader.WaitToReadAsync().AsTask();
+        Task.WaitAny(requests, commands);
+        return !requests.IsCompleted || requests.Result || commands.IsCompletedSuccessfully && commands.Result;
+    }
 
     private void Drain()
     {
-        while (_incoming.Reader.TryRead(out var s)) _scheduler.Add(s);
+        while (_incoming.Reader.TryRead(out var s))
+        {
+            _active.Add(s.Sequence.Id, s);
+            _scheduler.Add(s.Sequence);
+        }
+    }
+
+    private void PublishCounts()
+    {
+        _running = _scheduler.RunningCount;
+        _waiting = _scheduler.WaitingCount;
     }
 
     private void ReapAborted()
     {
-        foreach (var (s, wasWaiting) in _scheduler.RemoveAborted()) Abort(s, wasWaiting);
+        foreach (var s in _scheduler.RemoveWhere(s => _active[s.Id].AbortRequested)) Abort(_active[s.Id]);
     }
 
     /// <summary>Shutdown deadline passed: everything still queued or running ends with <see cref="FinishReason.Abort"/>.</summary>
     private void AbortAll()
     {
-        foreach (var (s, wasWaiting) in _scheduler.RemoveAll()) Abort(s, wasWaiting);
+        foreach (var s in _scheduler.RemoveWhere(static _ => true)) Abort(_active[s.Id]);
     }
 
-    private void Abort(ActiveSequence s, bool wasWaiting)
+    /// <summary>Ends an already removed sequence with an abort event.</summary>
+    private void Abort(ActiveSequence s)
     {
-        if (wasWaiting) Interlocked.Decrement(ref _queued);
-        Release(s);
+        Retire(s);
         s.Emit(new GenerationOutput
         {
             Finish = FinishReason.Abort,
@@ -79,50 +98,103 @@ public sealed partial class InferenceEngine
         RecordFinish(s, "abort");
     }
 
-    private static void ModelBranchShim() => throw new NotSupportedException("MODEL-BRANCH COMPILE SHIM: the engine branch builds StepBatch steps.");
-
-    private void RunStep(ScheduledBatch batch)
+    private void RunStep(ScheduledStep step)
     {
-        if (batch.IsPrefill)
+        foreach (var s in step.Admitted)
         {
-            foreach (var s in batch.Sequences)
-            {
-                Interlocked.Decrement(ref _queued);
-                _metrics?.RequestAdmitted(ModelOf(s), s.Sequence.PromptLength);
-            }
+            Interlocked.Decrement(ref _queued);
+            _metrics?.RequestAdmitted(ModelOf(_active[s.Id]), s.PromptLength);
         }
-        foreach (var s in batch.Sequences) s.Stepped = true;
+        foreach (var s in step.Rejected)
+        {
+            Fail(s, new InvalidOperationException(
+                $"Sequence of {s.Tokens.Count} tokens needs {_scheduler.Blocks.BlocksFor(s.Tokens.Count)} KV blocks; the pool has {_scheduler.Blocks.BlockCount}."),
+                removed: true);
+        }
+        if (step.Preempted.Count > 0)
+        {
+            Interlocked.Add(ref _preemptions, step.Preempted.Count);
+            _logger.LogDebug("Preempted {Count} sequence(s) to free KV blocks", step.Preempted.Count);
+        }
+        if (step.Batch is not { } batch) return;
+        _metrics?.StepRan(batch.SequenceCount, batch.TokenCount);
+
+        ReadOnlySpan<float> logits;
         try
         {
-            ModelBranchShim(); // MODEL-BRANCH COMPILE SHIM: the engine branch builds StepBatch steps.
+            logits = Execute(batch);
+        }
+        catch (Exception ex) when (step.Chunks.Count > 1)
+        {
+            // One bad sequence must not cost the others their work: run each alone to find who fails.
+            _logger.LogError(ex, "Model runner failed on a step of {Sequences} sequence(s), {Tokens} token(s); retrying them one by one", batch.SequenceCount, batch.TokenCount);
+            foreach (var c in step.Chunks) RunAlone(c);
+            return;
         }
         catch (Exception ex)
         {
-            _logger.LogError(ex, "Model runner failed on a {Kind} step of {Count} sequence(s)", batch.IsPrefill ? "prefill" : "decode", batch.Sequences.Count);
-            foreach (var s in batch.Sequences) Fail(s, ex);
+            _logger.LogError(ex, "Model runner failed on a step of {Tokens} token(s) of request {RequestId}", batch.TokenCount, _active[step.Chunks[0].Sequence.Id].Request.RequestId);
+            Fail(step.Chunks[0].Sequence, ex);
             return;
         }
-        foreach (var s in batch.Sequences)
+        Complete(step.Chunks, logits);
+    }
+
+    private ReadOnlySpan<float> Execute(StepBatch batch)
+    {
+        var logits = _runner.Execute(batch);
+        if (logits.Length != batch.LogitsRows.Length * _runner.VocabSize)
+            throw new InvalidOperationException($"The model runner returned {logits.Length} logits for {batch.LogitsRows.Length} row(s) of {_runner.VocabSize}.");
+        return logits;
+    }
+
+    private void RunAlone(ScheduledChunk chunk)
+    {
+        List<ScheduledChunk> alone = [chunk with { LogitsIndex = -1 }];
+        ReadOnlySpan<float> logits;
+        try
         {
+            // Slots it had written before the failure get the same values again.
+            logits = Execute(StepBatchBuilder.Build(alone, _scheduler.Blocks.BlockSize));
+        }
+        catch (Exception ex)
+        {
+            Fail(chunk.Sequence, ex);
+            return;
+        }
+        Complete(alone, logits);
+    }
+
+    /// <summary>The runner computed <paramref name="chunks"/>: advance them, then sample the ones whose chunk reached their end.</summary>
+    private void Complete(IReadOnlyList<ScheduledChunk> chunks, ReadOnlySpan<float> logits)
+    {
+        _scheduler.Postprocess(chunks);
+        var vocab = _runner.VocabSize;
+        if (_row.Length != vocab) _row = new float[vocab];
+        foreach (var c in chunks)
+        {
+            if (!c.Samples) continue;
+            var s = _active[c.Sequence.Id];
             if (s.AbortRequested) continue; // reaped before the next step
             try
             {
+                // The sampler edits its input (penalties): sample a copy, not the runner's buffer.
+                logits.Slice(c.LogitsIndex * vocab, vocab).CopyTo(_row);
                 Advance(s);
             }
             catch (Exception ex)
             {
                 _logger.LogError(ex, "Sampling failed for request {RequestId}", s.Request.RequestId);
-                Fail(s, ex);
+                Fail(c.Sequence, ex);
             }
         }
     }
 
-    /// <summary>Samples the next token from the logits the runner just wrote, applies stop rules and streams the event.</summary>
+    /// <summary>Samples the next token from <see cref="_row"/>, applies stop rules and streams the event.</summary>
     private void Advance(ActiveSequence s)
     {
         var seq = s.Sequence;
-        var logits = seq.Logits ?? throw new InvalidOperationException($"The model runner wrote no logits for sequence {seq.Id}.");
-        var sample = _sampler.Sample(logits, s.Request.Sampling, s.Penalties, s.Rng);
+        var sample = _sampler.Sample(_row, s.Request.Sampling, s.Penalties, s.Rng);
         seq.Tokens.Add(sample.TokenId);
         s.Penalties.OnGenerated(sample.TokenId);
         var outcome = s.Tracker.OnToken(sample.TokenId, seq.Tokens.Count, seq.CompletionLength);
@@ -150,33 +222,31 @@ public sealed partial class InferenceEngine
         });
         if (outcome.Finish is { } finish)
         {
-            _scheduler.Finish(s);
-            Release(s);
+            _scheduler.Finish(seq); // its blocks go back now (full ones stay in the prefix cache)
+            Retire(s);
             s.Complete();
             RecordFinish(s, finish == FinishReason.Stop ? "stop" : "length");
         }
     }
 
-    private void Fail(ActiveSequence s, Exception ex)
+    /// <param name="removed">Already out of the scheduler (its blocks freed).</param>
+    private void Fail(Sequence sequence, Exception ex, bool removed = false)
     {
-        _scheduler.Finish(s);
-        Release(s);
+        if (!_active.TryGetValue(sequence.Id, out var s)) return; // already ended
+        if (!removed) _scheduler.Finish(sequence);
+        Retire(s);
         s.Complete(ex as InferenceFailedException ?? new InferenceFailedException(s.Request.RequestId, ex));
         RecordFinish(s, "error");
     }
 
-    private void Release(ActiveSequence s)
+    /// <summary>The request is done: forget it, give back its queue place if it never ran, and release its adapter.</summary>
+    private void Retire(ActiveSequence s)
     {
-        if (!s.Stepped) return;
-        s.Stepped = false;
-        try
-        {
-            _ = s.Sequence; // MODEL-BRANCH COMPILE SHIM: blocks are the engine branch's BlockManager.
-        }
-        catch (Exception ex)
-        {
-            _logger.LogError(ex, "Model runner failed to release sequence {SequenceId}", s.Sequence.Id);
-        }
+        if (s.Retired) return;
+        s.Retired = true;
+        _active.Remove(s.Sequence.Id);
+        if (!s.Sequence.Admitted) Interlocked.Decrement(ref _queued);
+        if (s.AdapterEntry is { } adapter) _adapters.Release(adapter);
     }
 
     private void RecordFinish(ActiveSequence s, string reason) =>

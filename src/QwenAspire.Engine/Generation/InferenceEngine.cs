@@ -10,11 +10,13 @@ namespace QwenAspire.Engine.Generation;
 
 /// <summary>
 /// The engine: one dedicated thread owns the <see cref="IModelRunner"/> and runs
-/// <c>schedule → runner.Step → sample/stop → stream</c>. Requests arrive through a bounded channel and
-/// each gets its own output channel, read by <see cref="GenerateAsync"/>. The runner is not disposed here
-/// (its owner disposes it after this engine).
+/// <c>schedule → build StepBatch → runner.Execute → postprocess → sample/stop → stream</c>, continuously
+/// batching every running sequence (any adapter) into each step over the runner's paged KV pool. Requests
+/// arrive through a bounded channel and each gets its own output channel, read by <see cref="GenerateAsync"/>;
+/// adapter load/unload commands arrive through another and run between steps. The runner is not disposed
+/// here (its owner disposes it after this engine).
 /// </summary>
-public sealed partial class InferenceEngine : IInferenceEngine, IAsyncDisposable
+public sealed partial class InferenceEngine : IInferenceEngine, IEngineStatistics, IAsyncDisposable
 {
     private readonly IModelRunner _runner;
     private readonly Func<SamplingParams, ITextDecoder> _decoderFactory;
@@ -25,11 +27,18 @@ public sealed partial class InferenceEngine : IInferenceEngine, IAsyncDisposable
     private readonly Channel<ActiveSequence> _incoming;
     private readonly Scheduler _scheduler;
     private readonly Sampler _sampler = new();
+    private readonly Dictionary<long, ActiveSequence> _active = [];
+    private readonly AdapterRegistry _adapters = new();
+    /// <summary>Tokens one sequence may reach: the model's context, capped by what the whole KV pool holds.</summary>
+    private readonly int _maxSequenceTokens;
+    private float[] _row = [];
     private readonly CancellationTokenSource _shutdownDeadline = new();
     private readonly TaskCompletionSource _loopExited = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Thread _loop;
     private int _queued;
     private volatile int _running;
+    private volatile int _waiting;
+    private long _preemptions;
     private int _disposed;
 
     /// <param name="runner">The model; only the engine thread calls it from now on.</param>
@@ -53,24 +62,29 @@ public sealed partial class InferenceEngine : IInferenceEngine, IAsyncDisposable
         _options.Validate();
         _metrics = metrics;
         _logger = (ILogger?)logger ?? NullLogger.Instance;
-        _scheduler = new Scheduler(_options);
+        if (runner.KvBlockSize <= 0 || runner.KvBlockCount <= 0)
+            throw new ArgumentException($"The model runner reports a KV pool of {runner.KvBlockCount} blocks of {runner.KvBlockSize} tokens; the engine needs at least one block.", nameof(runner));
+        _scheduler = new Scheduler(_options, runner.KvBlockSize, runner.KvBlockCount);
+        _maxSequenceTokens = (int)Math.Min(runner.MaxContextLength, (long)_scheduler.CapacityTokens);
+        foreach (var adapter in runner.Adapters) _adapters.Add(adapter.Name, adapter.Slot);
         _incoming = Channel.CreateBounded<ActiveSequence>(new BoundedChannelOptions(_options.MaxQueueLength)
         {
             SingleReader = true,
             FullMode = BoundedChannelFullMode.Wait,
         });
-        _metrics?.Observe(this, runner as IKvCacheStatistics);
+        _metrics?.Observe(this);
         _loop = new Thread(RunLoop) { IsBackground = true, Name = "QwenAspire engine loop" };
         _loop.Start();
     }
 
-    // MODEL-BRANCH COMPILE SHIM (dropped at merge; the engine branch implements these).
-    public IReadOnlyCollection<string> AdapterNames => [.. _runner.Adapters.Select(a => a.Name)];
-    public Task LoadAdapterAsync(string name, string folder, CancellationToken cancellationToken) => throw new NotSupportedException("engine branch");
-    public Task UnloadAdapterAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException("engine branch");
-
     public int QueueDepth => Math.Max(0, Volatile.Read(ref _queued));
     public int RunningCount => _running;
+    public int WaitingSequences => _waiting;
+    public int KvBlocksUsed => _scheduler.Blocks.UsedBlocks;
+    public int KvBlocksFree => _scheduler.Blocks.FreeBlocks;
+    public long PrefixCacheQueriedTokens => _scheduler.Blocks.QueriedTokens;
+    public long PrefixCacheHitTokens => _scheduler.Blocks.HitTokens;
+    public long Preemptions => Interlocked.Read(ref _preemptions);
 
     /// <summary>
     /// Validates and queues <paramref name="request"/> synchronously, then streams its events.
@@ -92,18 +106,23 @@ public sealed partial class InferenceEngine : IInferenceEngine, IAsyncDisposable
             throw new EngineOverloadedException(_options.OverloadRetryAfter);
         }
         ActiveSequence active;
+        AdapterEntry? adapter = null;
         try
         {
-            var tracker = new CompletionTracker(request.Sampling, _eosTokenIds, _decoderFactory(request.Sampling), _runner.MaxContextLength);
-            active = new ActiveSequence(request, tracker, Stopwatch.GetTimestamp());
+            // Resolved and counted in under the registry's lock: an unload from now on waits for this request.
+            if (request.Adapter is { } name) adapter = _adapters.Acquire(name);
+            var tracker = new CompletionTracker(request.Sampling, _eosTokenIds, _decoderFactory(request.Sampling), _maxSequenceTokens);
+            active = new ActiveSequence(request, adapter, tracker, Stopwatch.GetTimestamp());
         }
         catch
         {
+            if (adapter is not null) _adapters.Release(adapter);
             Interlocked.Decrement(ref _queued);
             throw;
         }
         if (!_incoming.Writer.TryWrite(active))
         {
+            if (adapter is not null) _adapters.Release(adapter);
             Interlocked.Decrement(ref _queued);
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             throw new EngineOverloadedException(_options.OverloadRetryAfter);
@@ -135,13 +154,18 @@ public sealed partial class InferenceEngine : IInferenceEngine, IAsyncDisposable
         var prompt = request.PromptTokens;
         if (prompt.Count == 0) throw new ArgumentException("The prompt has no tokens.", "PromptTokens");
         if (prompt.Count >= _runner.MaxContextLength) throw new ContextLengthExceededException(prompt.Count, _runner.MaxContextLength);
+        if (prompt.Count >= _maxSequenceTokens)
+            throw new ContextLengthExceededException(prompt.Count, _maxSequenceTokens,
+                $"The prompt has {prompt.Count} tokens but the KV cache holds {_maxSequenceTokens} tokens in all " +
+                $"({_scheduler.Blocks.BlockCount} blocks of {_scheduler.Blocks.BlockSize}); no room to generate.");
         for (var i = 0; i < prompt.Count; i++)
         {
             if ((uint)prompt[i] >= (uint)_runner.VocabSize)
                 throw new ArgumentOutOfRangeException("PromptTokens", prompt[i], $"Prompt token {i} is outside the vocabulary (0..{_runner.VocabSize - 1}).");
         }
-        if (request.Adapter is { } adapter && !AdapterNames.Contains(adapter))
-            throw new ArgumentException($"Unknown adapter '{adapter}'; loaded: {string.Join(", ", _runner.Adapters)}.", "Adapter");
+        if (request.Adapter is null && !_runner.ServesBaseModel)
+            throw new ArgumentException(
+                $"The base model is not served (an adapter is merged into the weights); use one of: [{string.Join(", ", _adapters.Names)}].", "Adapter");
         SamplingParamsValidation.Validate(request.Sampling, _options.MaxLogprobs);
     }
 
@@ -154,6 +178,7 @@ public sealed partial class InferenceEngine : IInferenceEngine, IAsyncDisposable
             return;
         }
         _incoming.Writer.TryComplete();
+        _commands.Writer.TryComplete();
         _shutdownDeadline.CancelAfter(_options.ShutdownTimeout);
         await _loopExited.Task.ConfigureAwait(false);
         _shutdownDeadline.Dispose();

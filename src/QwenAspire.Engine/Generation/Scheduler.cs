@@ -1,95 +1,176 @@
 namespace QwenAspire.Engine.Generation;
 
 /// <summary>
-/// Plain bookkeeping in nano-vllm's shape: a FIFO waiting queue and a running list; <see cref="Schedule"/>
-/// picks the next step. Prefill comes first while there is room (new requests start streaming soon),
-/// otherwise one decode step for the running sequences of one adapter. Only sequences with the same
-/// adapter share a batch (llama.cpp's <c>can_batch_with</c>); adapter groups take turns.
-/// Used by the engine loop only (not thread-safe).
+/// nano-vllm's scheduler with vLLM's chunked prefill, plain bookkeeping over a <see cref="BlockManager"/>:
+/// a FIFO waiting queue and a running list (oldest first). Each step spends a token budget
+/// (<see cref="EngineOptions.MaxBatchedTokens"/>): first one token for every running sequence that is
+/// decoding, then chunks of the prompts still being prefilled, then newly admitted prompts, so a long
+/// prompt is split across steps and running streams keep getting tokens. Admission needs KV room, not just
+/// a free seat. A decode that cannot get a block preempts the newest running sequence by recompute (its
+/// blocks go back; it waits at the front with all its tokens to recompute). Sequences of any adapter share
+/// a step. Engine thread only.
 /// </summary>
-internal sealed class Scheduler(EngineOptions options)
+internal sealed class Scheduler
 {
-    private readonly LinkedList<ActiveSequence> _waiting = new();
-    private List<ActiveSequence> _running = [];
+    private readonly EngineOptions _options;
+    private readonly LinkedList<Sequence> _waiting = new();
+    private readonly List<Sequence> _running = [];
 
+    public Scheduler(EngineOptions options, int blockSize, int blockCount, BlockHasher? hasher = null)
+    {
+        _options = options;
+        Blocks = new BlockManager(blockSize, blockCount, options.PrefixCaching, hasher);
+    }
+
+    public BlockManager Blocks { get; }
     public int WaitingCount => _waiting.Count;
     public int RunningCount => _running.Count;
     public bool IsIdle => _waiting.Count == 0 && _running.Count == 0;
+    public IReadOnlyList<Sequence> Running => _running;
+    public IEnumerable<Sequence> Waiting => _waiting;
+    /// <summary>Tokens the whole pool holds: no sequence may grow beyond this.</summary>
+    public int CapacityTokens => Blocks.BlockCount * Blocks.BlockSize;
 
-    public void Add(ActiveSequence sequence) => _waiting.AddLast(sequence);
+    public void Add(Sequence sequence) => _waiting.AddLast(sequence);
 
-    public ScheduledBatch? Schedule()
+    /// <summary>Plans the next step; null when there is nothing to do.</summary>
+    public ScheduledStep? Schedule()
     {
-        if (_waiting.Count > 0 && _running.Count < options.MaxRunningSequences) return SchedulePrefill();
-        if (_running.Count > 0) return ScheduleDecode();
-        return null;
+        if (IsIdle) return null;
+        var budget = _options.MaxBatchedTokens;
+        var chunks = new List<ScheduledChunk>();
+        var preempted = new List<Sequence>();
+        var admitted = new List<Sequence>();
+        var rejected = new List<Sequence>();
+
+        // Decodes first: one token each, and the KV block it needs, preempting the newest if there is none.
+        for (var i = 0; i < _running.Count && budget > 0; i++)
+        {
+            var s = _running[i];
+            if (s.RemainingTokens != 1) continue;
+            while (!Blocks.CanAppend(s))
+            {
+                var victim = _running[^1]; // newest; never one already scheduled (those are older than s)
+                Preempt(victim);
+                preempted.Add(victim);
+                if (victim == s) break;
+            }
+            if (preempted.Count > 0 && preempted[^1] == s) break;
+            Blocks.MayAppend(s);
+            chunks.Add(new ScheduledChunk(s, s.ComputedTokens, 1, -1));
+            budget--;
+        }
+        // Then the prompts already being prefilled (their blocks were allocated at admission).
+        foreach (var s in _running)
+        {
+            if (budget == 0) break;
+            if (s.RemainingTokens <= 1) continue;
+            var count = Math.Min(s.RemainingTokens, budget);
+            chunks.Add(new ScheduledChunk(s, s.ComputedTokens, count, -1));
+            budget -= count;
+        }
+        // Then new prompts, in order, while there is budget, a seat and KV room (not right after preempting: no room).
+        if (preempted.Count == 0 || chunks.Count == 0)
+        {
+            while (_waiting.First is { } node && budget > 0 && _running.Count < _options.MaxRunningSequences)
+            {
+                var s = node.Value;
+                if (Blocks.BlocksFor(s.Tokens.Count) > Blocks.BlockCount)
+                {
+                    _waiting.RemoveFirst();
+                    rejected.Add(s);
+                    continue;
+                }
+                if (WaitsForSibling(s) || !Blocks.CanAllocate(s)) break;
+                Blocks.Allocate(s);
+                _waiting.RemoveFirst();
+                _running.Add(s);
+                if (!s.Admitted)
+                {
+                    s.Admitted = true;
+                    admitted.Add(s);
+                }
+                var count = Math.Min(s.RemainingTokens, budget);
+                chunks.Add(new ScheduledChunk(s, s.ComputedTokens, count, -1));
+                budget -= count;
+            }
+        }
+        if (chunks.Count == 0 && admitted.Count == 0 && preempted.Count == 0 && rejected.Count == 0) return null;
+        return new ScheduledStep
+        {
+            Chunks = chunks,
+            Batch = chunks.Count > 0 ? StepBatchBuilder.Build(chunks, Blocks.BlockSize) : null,
+            Admitted = admitted,
+            Preempted = preempted,
+            Rejected = rejected,
+        };
     }
 
-    /// <summary>Removes a finished, failed or aborted sequence from the running list.</summary>
-    public void Finish(ActiveSequence sequence) => _running.Remove(sequence);
-
-    /// <summary>Takes every sequence whose abort was requested out of both queues; the caller releases them.</summary>
-    public List<(ActiveSequence Sequence, bool WasWaiting)> RemoveAborted()
+    /// <summary>After the runner executed <paramref name="chunks"/>: advances each sequence and registers its newly full blocks.</summary>
+    public void Postprocess(IEnumerable<ScheduledChunk> chunks)
     {
-        var removed = new List<(ActiveSequence, bool)>();
+        foreach (var c in chunks)
+        {
+            c.Sequence.ComputedTokens = c.Start + c.Count;
+            Blocks.Register(c.Sequence);
+        }
+    }
+
+    /// <summary>Takes a finished, failed or aborted sequence out (running or waiting) and frees its blocks at once.</summary>
+    public void Finish(Sequence sequence)
+    {
+        if (!_running.Remove(sequence)) _waiting.Remove(sequence);
+        Blocks.Free(sequence);
+    }
+
+    /// <summary>Takes every sequence matching <paramref name="predicate"/> out of both queues, freeing their blocks.</summary>
+    public List<Sequence> RemoveWhere(Func<Sequence, bool> predicate)
+    {
+        var removed = new List<Sequence>();
         for (var node = _waiting.First; node is not null;)
         {
             var next = node.Next;
-            if (node.Value.AbortRequested)
+            if (predicate(node.Value))
             {
-                removed.Add((node.Value, true));
+                removed.Add(node.Value);
                 _waiting.Remove(node);
             }
             node = next;
         }
-        foreach (var s in _running) if (s.AbortRequested) removed.Add((s, false));
-        if (removed.Count > 0) _running.RemoveAll(s => s.AbortRequested);
+        for (var i = _running.Count - 1; i >= 0; i--)
+        {
+            if (!predicate(_running[i])) continue;
+            removed.Add(_running[i]);
+            Blocks.Free(_running[i]);
+            _running.RemoveAt(i);
+        }
         return removed;
     }
 
-    /// <summary>Everything still queued or running (shutdown).</summary>
-    public List<(ActiveSequence Sequence, bool WasWaiting)> RemoveAll()
+    private void Preempt(Sequence sequence)
     {
-        var all = new List<(ActiveSequence, bool)>();
-        foreach (var s in _waiting) all.Add((s, true));
-        foreach (var s in _running) all.Add((s, false));
-        _waiting.Clear();
-        _running.Clear();
-        return all;
+        _running.Remove(sequence);
+        Blocks.Free(sequence);
+        _waiting.AddFirst(sequence);
     }
 
-    private ScheduledBatch SchedulePrefill()
+    /// <summary>
+    /// n &gt; 1 siblings (the same prompt submitted together): while a running sequence is still computing the
+    /// next block <paramref name="sequence"/> would need, wait for it, so that block is then a cache hit
+    /// instead of being computed twice.
+    /// </summary>
+    private bool WaitsForSibling(Sequence sequence)
     {
-        var adapter = _waiting.First!.Value.Adapter;
-        var batch = new List<ActiveSequence>();
-        var tokens = 0;
-        for (var node = _waiting.First; node is not null && _running.Count < options.MaxRunningSequences;)
+        if (!_options.PrefixCaching) return false;
+        var k = Blocks.CachedPrefixTokens(sequence) / Blocks.BlockSize;
+        if (k >= (sequence.Tokens.Count - 1) / Blocks.BlockSize) return false;
+        var hash = Blocks.HashOf(sequence, k);
+        foreach (var r in _running)
         {
-            var next = node.Next;
-            var s = node.Value;
-            if (s.Adapter == adapter)
-            {
-                var prompt = s.Sequence.Tokens.Count;
-                if (batch.Count > 0 && tokens + prompt > options.MaxPrefillTokens) break;
-                tokens += prompt;
-                _waiting.Remove(node);
-                _running.Add(s);
-                batch.Add(s);
-            }
-            node = next;
+            if (r.HashedBlocks <= k && r.BlockTable.Count > k && (k + 1) * Blocks.BlockSize <= r.Tokens.Count
+                && r.AdapterId == sequence.AdapterId && Blocks.HashOf(r, k) == hash)
+                return true;
         }
-        return new ScheduledBatch(batch, IsPrefill: true, adapter);
-    }
-
-    private ScheduledBatch ScheduleDecode()
-    {
-        var adapter = _running[0].Adapter;
-        var batch = new List<ActiveSequence>();
-        var rest = new List<ActiveSequence>(_running.Count);
-        foreach (var s in _running) (s.Adapter == adapter ? batch : rest).Add(s);
-        // The group just served moves to the back so another adapter's group goes next.
-        rest.AddRange(batch);
-        _running = rest;
-        return new ScheduledBatch(batch, IsPrefill: false, adapter);
+        return false;
     }
 }

@@ -17,7 +17,8 @@ public sealed class EngineOptionsSetup(IConfiguration configuration) : IConfigur
         s.Bind(o);
         o.MaxQueueLength = s.GetValue("max_queue_length", o.MaxQueueLength);
         o.MaxRunningSequences = s.GetValue("max_running_sequences", o.MaxRunningSequences);
-        o.MaxPrefillTokens = s.GetValue("max_prefill_tokens", o.MaxPrefillTokens);
+        o.MaxBatchedTokens = s.GetValue("max_batched_tokens", o.MaxBatchedTokens);
+        o.PrefixCaching = s.GetValue("prefix_caching", o.PrefixCaching);
         o.MaxLogprobs = s.GetValue("max_logprobs", o.MaxLogprobs);
         if (s.GetValue<double?>("overload_retry_after_seconds") is { } retry) o.OverloadRetryAfter = TimeSpan.FromSeconds(retry);
         if (s.GetValue<double?>("shutdown_timeout_seconds") is { } shutdown) o.ShutdownTimeout = TimeSpan.FromSeconds(shutdown);

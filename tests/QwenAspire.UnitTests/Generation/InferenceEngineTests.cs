@@ -9,7 +9,7 @@ public sealed class InferenceEngineTests
 {
     private static readonly HashSet<int> s_eos = [30];
 
-    private static InferenceEngine Engine(CountingRunner runner, EngineOptions? options = null, InferenceMetrics? metrics = null) =>
+    private static InferenceEngine Engine(PagedFakeRunner runner, EngineOptions? options = null, InferenceMetrics? metrics = null) =>
         new(runner, _ => new LetterDecoder(), s_eos, options, metrics);
 
     private static GenerationRequest Request(string id, int[] prompt, int maxTokens = 5, string? adapter = null, SamplingParams? sampling = null) =>
@@ -35,7 +35,7 @@ public sealed class InferenceEngineTests
     [Fact]
     public async Task StreamingDeliversTokensInOrderAndEndsWithLength()
     {
-        using var runner = new CountingRunner();
+        using var runner = new PagedFakeRunner();
         await using var engine = Engine(runner);
         var events = await CollectAsync(engine.GenerateAsync(Request("r1", [1, 2]), Timeout()));
         Assert.Equal([3, 4, 5, 6, 7], events.Select(e => e.TokenId!.Value));
@@ -43,13 +43,13 @@ public sealed class InferenceEngineTests
         Assert.All(events[..^1], e => Assert.Null(e.Finish));
         Assert.Equal(FinishReason.Length, events[^1].Finish);
         Assert.Equal((2, 5), (events[^1].PromptTokens, events[^1].CompletionTokens));
-        await WaitUntilAsync(() => runner.ReleasedCount == 1);
+        Assert.Equal(0, engine.KvBlocksUsed); // blocks go back before the stream completes
     }
 
     [Fact]
     public async Task EosEndsTheStreamWithStop()
     {
-        using var runner = new CountingRunner();
+        using var runner = new PagedFakeRunner();
         await using var engine = Engine(runner);
         var events = await CollectAsync(engine.GenerateAsync(Request("r1", [27], maxTokens: 50), Timeout()));
         Assert.Equal([28, 29, 30], events.Select(e => e.TokenId!.Value));
@@ -59,7 +59,7 @@ public sealed class InferenceEngineTests
     [Fact]
     public async Task ConcurrentRequestsEachGetTheirOwnStream()
     {
-        using var runner = new CountingRunner();
+        using var runner = new PagedFakeRunner();
         await using var engine = Engine(runner, new EngineOptions { MaxRunningSequences = 3 });
         var tasks = Enumerable.Range(0, 8)
             .Select(i => CollectAsync(engine.GenerateAsync(Request($"r{i}", [i], maxTokens: 4 + i), Timeout())))
@@ -67,14 +67,15 @@ public sealed class InferenceEngineTests
         var results = await Task.WhenAll(tasks);
         for (var i = 0; i < 8; i++)
             Assert.Equal(Enumerable.Range(i + 1, 4 + i), results[i].Select(e => e.TokenId!.Value));
-        Assert.All(runner.Batches, b => Assert.InRange(b.Size, 1, 3));
+        Assert.All(runner.Steps, s => Assert.InRange(s.Sequences, 1, 3));
+        Assert.Contains(runner.Steps, s => s.Sequences == 3);
     }
 
     [Fact]
     public async Task AFullQueueRefusesSynchronouslyWithRetryAfter()
     {
         using var gate = new ManualResetEventSlim(false);
-        using var runner = new CountingRunner { Gate = gate };
+        using var runner = new PagedFakeRunner { Gate = gate };
         await using var engine = Engine(runner, new EngineOptions { MaxQueueLength = 2, MaxRunningSequences = 1, OverloadRetryAfter = TimeSpan.FromSeconds(3) });
         var first = CollectAsync(engine.GenerateAsync(Request("r0", [1]), Timeout()));
         Assert.True(runner.FirstStepEntered.Wait(TimeSpan.FromSeconds(20)));
@@ -90,47 +91,46 @@ public sealed class InferenceEngineTests
     [Fact]
     public async Task CancellingMidStreamReleasesWithinOneStepAndOthersContinue()
     {
-        using var runner = new CountingRunner(maxContextLength: 1 << 20) { StepDelay = TimeSpan.FromMilliseconds(2) };
+        using var runner = new PagedFakeRunner(maxContextLength: 1 << 20, blockCount: 1 << 16) { StepDelay = TimeSpan.FromMilliseconds(2) };
         await using var engine = Engine(runner, new EngineOptions { MaxRunningSequences = 4 });
         using var cts = CancellationTokenSource.CreateLinkedTokenSource(Timeout());
         var other = CollectAsync(engine.GenerateAsync(Request("other", [5], maxTokens: 40, sampling: NoEos), Timeout()));
 
         var received = 0;
-        var stepsAtCancel = -1;
-        long id = -1;
+        var sharedAtCancel = -1;
         await Assert.ThrowsAnyAsync<OperationCanceledException>(async () =>
         {
             await foreach (var e in engine.GenerateAsync(Request("victim", [1], maxTokens: 100_000), cts.Token))
             {
                 if (++received == 3)
                 {
-                    id = runner.IdOfNewest();
                     cts.Cancel();
-                    stepsAtCancel = runner.StepsOf(id);
+                    sharedAtCancel = runner.Steps.Count(s => s.Sequences == 2);
                 }
             }
         });
-        await WaitUntilAsync(() => runner.IsReleased(id));
-        Assert.InRange(runner.StepsOf(id) - stepsAtCancel, 0, 1);
         Assert.Equal(40, (await other).Count);
+        // Steps that ran both requests: at most one more once the victim cancelled.
+        Assert.InRange(runner.Steps.Count(s => s.Sequences == 2) - sharedAtCancel, 0, 1);
+        await WaitUntilAsync(() => engine.KvBlocksUsed == 0);
         Assert.Equal(0, engine.RunningCount);
     }
 
     [Fact]
     public async Task AbandoningTheEnumerationReleasesTheSequence()
     {
-        using var runner = new CountingRunner(maxContextLength: 1 << 20) { StepDelay = TimeSpan.FromMilliseconds(1) };
+        using var runner = new PagedFakeRunner(maxContextLength: 1 << 20, blockCount: 1 << 16) { StepDelay = TimeSpan.FromMilliseconds(1) };
         await using var engine = Engine(runner);
         await foreach (var e in engine.GenerateAsync(Request("r", [1], maxTokens: 100_000), Timeout()))
             if (e.CompletionTokens == 2) break;
-        await WaitUntilAsync(() => runner.ReleasedCount == 1);
-        Assert.True(runner.StepsOf(runner.IdOfNewest()) < 1000);
+        await WaitUntilAsync(() => engine.KvBlocksUsed == 0 && engine.RunningCount == 0);
+        Assert.True(runner.StepCount < 1000);
     }
 
     [Fact]
     public async Task ARunnerExceptionFailsOnlyThatRequest()
     {
-        using var runner = new CountingRunner(maxContextLength: 1 << 20) { PoisonToken = 31, StepDelay = TimeSpan.FromMilliseconds(1) };
+        using var runner = new PagedFakeRunner(maxContextLength: 1 << 20) { PoisonToken = 31, StepDelay = TimeSpan.FromMilliseconds(1) };
         await using var engine = Engine(runner);
         var healthy = engine.GenerateAsync(Request("ok", [1], maxTokens: 30, sampling: NoEos), Timeout()).GetAsyncEnumerator();
         Assert.True(await healthy.MoveNextAsync()); // running before the bad one arrives
@@ -141,13 +141,14 @@ public sealed class InferenceEngineTests
         Assert.Equal(30, rest);
         await healthy.DisposeAsync();
         Assert.Equal(3, (await CollectAsync(engine.GenerateAsync(Request("after", [3], maxTokens: 3), Timeout()))).Count);
+        Assert.Equal(0, engine.KvBlocksUsed);
     }
 
     [Fact]
-    public async Task OnlySequencesWithTheSameAdapterShareABatch()
+    public async Task SequencesOfEveryAdapterShareOneStep()
     {
         using var gate = new ManualResetEventSlim(false);
-        using var runner = new CountingRunner { Gate = gate };
+        using var runner = new PagedFakeRunner { Gate = gate };
         await using var engine = Engine(runner, new EngineOptions { MaxRunningSequences = 8 });
         var blocker = CollectAsync(engine.GenerateAsync(Request("block", [0], maxTokens: 1), Timeout()));
         Assert.True(runner.FirstStepEntered.Wait(TimeSpan.FromSeconds(20)));
@@ -156,21 +157,20 @@ public sealed class InferenceEngineTests
         gate.Set();
         await blocker;
         var results = await Task.WhenAll(tasks);
-        Assert.All(results, r => Assert.Equal(3, r.Count));
-        // The runner throws on a mixed batch; also check the grouping really batched: all three "a" prefills together.
-        Assert.Contains(runner.Batches, b => b.Adapter == "a" && b.Size == 3 && b.Prefill);
-        Assert.Contains(runner.Batches, b => b.Adapter == "b" && b.Size == 2 && !b.Prefill);
+        for (var i = 0; i < adapters.Length; i++) Assert.Equal([i + 1, i + 2, i + 3], results[i].Select(e => e.TokenId!.Value));
+        // All seven prompts were admitted together: one step holds the base model and both adapters.
+        Assert.Contains(runner.Steps, s => s.Sequences == 7 && s.AdapterSlots.Distinct().Count() == 3);
     }
 
     [Fact]
     public async Task ASeededRequestGetsTheSameTokensAloneAndInACrowd()
     {
         var sampling = new SamplingParams { Temperature = 1, Seed = 1234 };
-        using var alone = new CountingRunner { Flat = true };
+        using var alone = new PagedFakeRunner(rule: FakeRule.Flat);
         List<GenerationOutput> first;
         await using (var engine = Engine(alone)) first = await CollectAsync(engine.GenerateAsync(Request("s", [1], 20, sampling: sampling), Timeout()));
 
-        using var crowded = new CountingRunner { Flat = true };
+        using var crowded = new PagedFakeRunner(rule: FakeRule.Flat);
         await using var busy = Engine(crowded, new EngineOptions { MaxRunningSequences = 4 });
         var noise = Enumerable.Range(0, 3).Select(i => CollectAsync(busy.GenerateAsync(Request($"n{i}", [2], 20, sampling: new SamplingParams { Temperature = 1 }), Timeout()))).ToArray();
         var second = await CollectAsync(busy.GenerateAsync(Request("s", [1], 20, sampling: sampling), Timeout()));
@@ -182,7 +182,7 @@ public sealed class InferenceEngineTests
     [Fact]
     public async Task InvalidRequestsAreRefusedAtSubmitNamingTheProblem()
     {
-        using var runner = new CountingRunner(maxContextLength: 8);
+        using var runner = new PagedFakeRunner(maxContextLength: 8);
         await using var engine = Engine(runner);
         Assert.Throws<ContextLengthExceededException>(() => engine.GenerateAsync(Request("r", [1, 2, 3, 4, 5, 6, 7, 8]), Timeout()));
         Assert.Equal("Adapter", Assert.Throws<ArgumentException>(() => engine.GenerateAsync(Request("r", [1], adapter: "zzz"), Timeout())).ParamName);
@@ -194,13 +194,13 @@ public sealed class InferenceEngineTests
     [Fact]
     public async Task DisposeAbortsWhatCannotFinishInTime()
     {
-        using var runner = new CountingRunner(maxContextLength: 1 << 20) { StepDelay = TimeSpan.FromMilliseconds(1) };
+        using var runner = new PagedFakeRunner(maxContextLength: 1 << 20, blockCount: 1 << 16) { StepDelay = TimeSpan.FromMilliseconds(1) };
         var engine = Engine(runner, new EngineOptions { ShutdownTimeout = TimeSpan.FromMilliseconds(50) });
         var stream = CollectAsync(engine.GenerateAsync(Request("r", [1], maxTokens: 1_000_000, sampling: NoEos), Timeout()));
-        await WaitUntilAsync(() => runner.SequencesStepped == 1);
+        await WaitUntilAsync(() => runner.StepCount > 0);
         await engine.DisposeAsync();
         Assert.Equal(FinishReason.Abort, (await stream)[^1].Finish);
-        Assert.Equal(1, runner.ReleasedCount);
+        Assert.Equal(0, engine.KvBlocksUsed);
         Assert.Throws<ObjectDisposedException>(() => engine.GenerateAsync(Request("late", [1]), Timeout()));
     }
 
@@ -223,7 +223,7 @@ public sealed class InferenceEngineTests
             else if (i.Name == InferenceMetrics.PromptTokensName) Interlocked.Add(ref prompt, v);
         });
         listener.Start();
-        using var runner = new CountingRunner();
+        using var runner = new PagedFakeRunner();
         await using (var engine = Engine(runner, metrics: metrics))
             await CollectAsync(engine.GenerateAsync(Request("r", [1, 2, 3], maxTokens: 4), Timeout()));
         Assert.Equal((1L, 4L, 3L, "length"), (Interlocked.Read(ref requests), Interlocked.Read(ref generated), Interlocked.Read(ref prompt), reason));
