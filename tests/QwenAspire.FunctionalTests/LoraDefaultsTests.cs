@@ -17,6 +17,7 @@ public sealed class LoraDefaultsTests(ModelServer server)
                  {
                      await LoraServers.LoadAsync(client, "x", "/etc"),
                      await LoraServers.UnloadAsync(client, ModelServer.Model),
+                     await client.PostAsync("/v1/load_lora_adapter", ModelServer.Json("{not json")),
                  })
         {
             var error = await ErrorEnvelope.ReadAsync(response);

@@ -21,12 +21,14 @@ public static class LoraAdaptersApi
 
     private static async Task<IResult> LoadAsync(HttpContext context, JsonBodyReader reader, RuntimeLoraServing serving)
     {
+        if (serving.Disabled() is { } off) return off.ToResult(); // before the body: a switched-off route says so first
         var (body, error) = await reader.ReadAsync<LoadLoraAdapterRequest>(context.Request, b => b.Unknown);
         return error is not null ? error.ToResult() : await serving.LoadAsync(body!);
     }
 
     private static async Task<IResult> UnloadAsync(HttpContext context, JsonBodyReader reader, RuntimeLoraServing serving)
     {
+        if (serving.Disabled() is { } off) return off.ToResult(); // before the body: a switched-off route says so first
         var (body, error) = await reader.ReadAsync<UnloadLoraAdapterRequest>(context.Request, b => b.Unknown);
         return error is not null ? error.ToResult() : await serving.UnloadAsync(body!);
     }

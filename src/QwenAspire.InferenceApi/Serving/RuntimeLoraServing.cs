@@ -19,9 +19,12 @@ public sealed partial class RuntimeLoraServing(
 
     private readonly LoraPathPolicy _paths = new(options.Value.LoraRoots);
 
+    /// <summary>The 403 both routes answer while <c>engine.allow_runtime_lora</c> is off, else null.</summary>
+    public ApiError? Disabled() => options.Value.AllowRuntimeLora ? null : ApiError.RuntimeLoraDisabled();
+
     public async Task<IResult> LoadAsync(LoadLoraAdapterRequest request)
     {
-        if (!options.Value.AllowRuntimeLora) return ApiError.RuntimeLoraDisabled().ToResult();
+        if (Disabled() is { } off) return off.ToResult();
         if (string.IsNullOrEmpty(request.LoraPath)) return ApiError.MissingField("lora_path").ToResult();
         if (CheckName(request.LoraName) is { } badName) return badName.ToResult();
         if (!host.TryGetModels(out var models, out var notReady)) return notReady!.ToResult();
@@ -57,7 +60,7 @@ public sealed partial class RuntimeLoraServing(
 
     public async Task<IResult> UnloadAsync(UnloadLoraAdapterRequest request)
     {
-        if (!options.Value.AllowRuntimeLora) return ApiError.RuntimeLoraDisabled().ToResult();
+        if (Disabled() is { } off) return off.ToResult();
         if (string.IsNullOrEmpty(request.LoraName)) return ApiError.MissingField("lora_name").ToResult();
         if (!host.TryGetModels(out var models, out var notReady)) return notReady!.ToResult();
         string name = request.LoraName;
