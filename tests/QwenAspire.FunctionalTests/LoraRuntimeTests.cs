@@ -65,6 +65,19 @@ public sealed class LoraRuntimeTests(LoraServers servers) : IClassFixture<LoraSe
     }
 
     [Fact]
+    public async Task MergeSingleAdapterServesOnlyTheAdapterNotTheBase()
+    {
+        await using var merged = await LoraServers.StartAsync("--lora", "rs=" + servers.LoraRs, "--Model:merge_single_adapter=true");
+        using var client = merged.Client();
+        Assert.Equal(["rs"], await LoraServers.ModelIdsAsync(client));
+        Assert.Equal(12, (await LoraServers.GreedyAsync(client, "rs")).Length);
+        var baseRefused = await ErrorEnvelope.ReadAsync(await client.PostAsync("/v1/completions",
+            ModelServer.Json(new { model = LoraServers.BaseModel, prompt = "hi", max_tokens = 1 })));
+        Assert.Equal((HttpStatusCode.NotFound, "model_not_found"), (baseRefused.Status, baseRefused.Code));
+        Assert.Contains("Served models: rs.", baseRefused.Message);
+    }
+
+    [Fact]
     public async Task UnloadingWhileAStreamRunsStopsServingTheNameAtOnceAndTheStreamFinishes()
     {
         const int tokens = 2000;
