@@ -67,6 +67,10 @@ public sealed partial class InferenceEngine : IInferenceEngine, IEngineStatistic
         _scheduler = new Scheduler(_options, runner.KvBlockSize, runner.KvBlockCount);
         _maxSequenceTokens = (int)Math.Min(runner.MaxContextLength, (long)_scheduler.CapacityTokens);
         foreach (var adapter in runner.Adapters) _adapters.Add(adapter.Name, adapter.Slot);
+        _logger.LogInformation(
+            "Engine: {Blocks} KV blocks of {BlockSize} tokens ({Tokens} tokens), {MaxRunning} sequences and {Budget} tokens per step, prefix caching {PrefixCaching}",
+            runner.KvBlockCount, runner.KvBlockSize, _scheduler.CapacityTokens, _options.MaxRunningSequences, _options.MaxBatchedTokens,
+            _options.PrefixCaching ? "on" : "off");
         _incoming = Channel.CreateBounded<ActiveSequence>(new BoundedChannelOptions(_options.MaxQueueLength)
         {
             SingleReader = true,
