@@ -83,6 +83,8 @@ public sealed class InferenceEngineTests
         Assert.Equal(2, engine.QueueDepth);
         var ex = Assert.Throws<EngineOverloadedException>(() => engine.GenerateAsync(Request("r3", [4]), Timeout()));
         Assert.Equal(TimeSpan.FromSeconds(3), ex.RetryAfter);
+        // A request that could never run is refused as such, not told to retry.
+        Assert.Equal("Adapter", Assert.Throws<ArgumentException>(() => engine.GenerateAsync(Request("r4", [4], adapter: "zzz"), Timeout())).ParamName);
         gate.Set();
         Assert.Equal(5, (await first).Count);
         Assert.All(await Task.WhenAll(queued), r => Assert.Equal(FinishReason.Length, r[^1].Finish));
