@@ -44,12 +44,21 @@ internal sealed class AdapterRegistry
     {
         lock (_lock)
         {
-            if (!_byName.TryGetValue(name, out var entry))
-                throw new ArgumentException($"Unknown adapter '{name}'; loaded: [{string.Join(", ", _byName.Keys.Order(StringComparer.Ordinal))}].", "Adapter");
+            if (!_byName.TryGetValue(name, out var entry)) throw Unknown(name);
             entry.InUse++;
             return entry;
         }
     }
+
+    /// <summary>Throws for an unknown name without counting anything in (early validation).</summary>
+    public void EnsureKnown(string name)
+    {
+        lock (_lock)
+            if (!_byName.ContainsKey(name)) throw Unknown(name);
+    }
+
+    private ArgumentException Unknown(string name) =>
+        new($"Unknown adapter '{name}'; loaded: [{string.Join(", ", _byName.Keys.Order(StringComparer.Ordinal))}].", "Adapter");
 
     public void Release(AdapterEntry entry)
     {

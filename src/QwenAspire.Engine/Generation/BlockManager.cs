@@ -126,6 +126,7 @@ internal sealed class BlockManager
     /// </summary>
     public void Register(Sequence sequence)
     {
+        if (!_prefixCaching) return;
         var full = Math.Min(sequence.ComputedTokens / BlockSize, sequence.BlockTable.Count);
         for (var i = sequence.HashedBlocks; i < full; i++)
         {

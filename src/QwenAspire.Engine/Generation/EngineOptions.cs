@@ -7,8 +7,12 @@ public sealed class EngineOptions
 
     /// <summary>Requests waiting to be scheduled; one more is refused with <see cref="EngineOverloadedException"/> (HTTP 429).</summary>
     public int MaxQueueLength { get; set; } = 64;
-    /// <summary>Sequences decoded concurrently (admitted from the queue while below this).</summary>
-    public int MaxRunningSequences { get; set; } = 8;
+    /// <summary>
+    /// Sequences batched into each step (admitted from the queue while below this and the KV pool has room).
+    /// A decode step reads every weight once whatever the batch, so on a CPU more sequences mostly add tokens
+    /// per step, not time: 16 keeps a C=16 load from queueing behind 8 streams.
+    /// </summary>
+    public int MaxRunningSequences { get; set; } = 16;
     /// <summary>
     /// Tokens one engine step runs through the model: one per decoding sequence plus chunks of prompts
     /// (a longer prompt is split across steps). On a CPU a step costs about its token count in compute once

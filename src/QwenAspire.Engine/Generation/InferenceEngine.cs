@@ -67,6 +67,10 @@ public sealed partial class InferenceEngine : IInferenceEngine, IEngineStatistic
         _scheduler = new Scheduler(_options, runner.KvBlockSize, runner.KvBlockCount);
         _maxSequenceTokens = (int)Math.Min(runner.MaxContextLength, (long)_scheduler.CapacityTokens);
         foreach (var adapter in runner.Adapters) _adapters.Add(adapter.Name, adapter.Slot);
+        _logger.LogInformation(
+            "Engine: {Blocks} KV blocks of {BlockSize} tokens ({Tokens} tokens), {MaxRunning} sequences and {Budget} tokens per step, prefix caching {PrefixCaching}",
+            runner.KvBlockCount, runner.KvBlockSize, _scheduler.CapacityTokens, _options.MaxRunningSequences, _options.MaxBatchedTokens,
+            _options.PrefixCaching ? "on" : "off");
         _incoming = Channel.CreateBounded<ActiveSequence>(new BoundedChannelOptions(_options.MaxQueueLength)
         {
             SingleReader = true,
@@ -163,7 +167,8 @@ public sealed partial class InferenceEngine : IInferenceEngine, IEngineStatistic
             if ((uint)prompt[i] >= (uint)_runner.VocabSize)
                 throw new ArgumentOutOfRangeException("PromptTokens", prompt[i], $"Prompt token {i} is outside the vocabulary (0..{_runner.VocabSize - 1}).");
         }
-        if (request.Adapter is null && !_runner.ServesBaseModel)
+        if (request.Adapter is { } adapter) _adapters.EnsureKnown(adapter); // before the queue check: unknown is a 404, not a 429
+        else if (!_runner.ServesBaseModel)
             throw new ArgumentException(
                 $"The base model is not served (an adapter is merged into the weights); use one of: [{string.Join(", ", _adapters.Names)}].", "Adapter");
         SamplingParamsValidation.Validate(request.Sampling, _options.MaxLogprobs);

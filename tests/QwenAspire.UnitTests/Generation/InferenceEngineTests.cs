@@ -83,6 +83,8 @@ public sealed class InferenceEngineTests
         Assert.Equal(2, engine.QueueDepth);
         var ex = Assert.Throws<EngineOverloadedException>(() => engine.GenerateAsync(Request("r3", [4]), Timeout()));
         Assert.Equal(TimeSpan.FromSeconds(3), ex.RetryAfter);
+        // A request that could never run is refused as such, not told to retry.
+        Assert.Equal("Adapter", Assert.Throws<ArgumentException>(() => engine.GenerateAsync(Request("r4", [4], adapter: "zzz"), Timeout())).ParamName);
         gate.Set();
         Assert.Equal(5, (await first).Count);
         Assert.All(await Task.WhenAll(queued), r => Assert.Equal(FinishReason.Length, r[^1].Finish));
@@ -227,5 +229,44 @@ public sealed class InferenceEngineTests
         await using (var engine = Engine(runner, metrics: metrics))
             await CollectAsync(engine.GenerateAsync(Request("r", [1, 2, 3], maxTokens: 4), Timeout()));
         Assert.Equal((1L, 4L, 3L, "length"), (Interlocked.Read(ref requests), Interlocked.Read(ref generated), Interlocked.Read(ref prompt), reason));
+    }
+
+    [Fact]
+    public async Task MetricsReportKvBlocksPrefixHitsPreemptionsAndStepSizes()
+    {
+        var observed = new Dictionary<string, long>();
+        var stepSizes = new List<(string Name, int Value)>();
+        using var listener = new MeterListener();
+        using var metrics = new InferenceMetrics();
+        listener.InstrumentPublished = (i, l) => { if (i.Meter.Name == InferenceMetrics.MeterName) l.EnableMeasurementEvents(i); };
+        listener.SetMeasurementEventCallback<long>((i, v, _, _) => { lock (observed) observed[i.Name] = v; });
+        listener.SetMeasurementEventCallback<int>((i, v, _, _) =>
+        {
+            lock (observed) observed[i.Name] = v;
+            if (i.Name is InferenceMetrics.BatchSizeName or InferenceMetrics.BatchTokensName) lock (stepSizes) stepSizes.Add((i.Name, v));
+        });
+        listener.Start();
+        using var runner = new PagedFakeRunner(blockSize: 4, blockCount: 10);
+        await using var engine = Engine(runner, new EngineOptions { MaxRunningSequences = 4 }, metrics);
+        int[] prompt = [1, 2, 3, 4, 5, 6, 7, 8, 9];
+        await CollectAsync(engine.GenerateAsync(Request("warm", prompt, maxTokens: 2, sampling: NoEos), Timeout()));
+        var crowd = Enumerable.Range(0, 4).Select(i => CollectAsync(engine.GenerateAsync(Request($"r{i}", prompt, maxTokens: 10, sampling: NoEos), Timeout())));
+        await Task.WhenAll(crowd);
+        listener.RecordObservableInstruments();
+
+        lock (observed)
+        {
+            Assert.Equal(0, observed[InferenceMetrics.KvBlocksUsedName]);
+            Assert.Equal(10, observed[InferenceMetrics.KvBlocksFreeName]);
+            Assert.True(observed[InferenceMetrics.PrefixHitTokensName] >= 4 * 8, $"hit {observed[InferenceMetrics.PrefixHitTokensName]}");
+            Assert.True(observed[InferenceMetrics.PrefixQueriedTokensName] >= 5 * 9);
+            Assert.True(observed[InferenceMetrics.PreemptionsName] > 0, "4 sequences of 19 tokens cannot share 10 blocks of 4");
+            Assert.Equal(0, observed[InferenceMetrics.RunningName]);
+        }
+        lock (stepSizes)
+        {
+            Assert.Contains((InferenceMetrics.BatchSizeName, 4), stepSizes);
+            Assert.Equal(runner.StepCount, stepSizes.Count(s => s.Name == InferenceMetrics.BatchTokensName));
+        }
     }
 }
