@@ -64,6 +64,10 @@ public sealed class ConfigurationTests
     [InlineData("model:\n  path: /definitely/not/here\n", "model.path")]
     [InlineData("engine:\n  device: tpu\n", "engine.device")]
     [InlineData("engine:\n  threads: -2\n", "engine.threads")]
+    [InlineData("engine:\n  kv_cache_memory: lots\n", "engine.kv_cache_memory")]
+    [InlineData("engine:\n  kv_cache_memory: 1.5\n", "engine.kv_cache_memory")]
+    [InlineData("engine:\n  kv_block_size: 0\n", "engine.kv_block_size")]
+    [InlineData("engine:\n  kv_cache_dtype: int3\n", "engine.kv_cache_dtype")]
     [InlineData("model:\n  device: cuda\n", "moved to engine.device")]
     [InlineData("server:\n  port: eighty\n", "server:port")]
     public async Task InvalidValueStopsStartWithMessageNamingTheKey(string yamlText, string key)

@@ -5,8 +5,9 @@ using QwenAspire.Engine.Model;
 namespace QwenAspire.Bench.Commands;
 
 /// <summary>
-/// <c>bench-model</c>: prefill tok/s for one prompt and batch-1 decode tok/s with the KV cache, with ratios
-/// to llama.cpp's anchors on this machine kind (shared/bench/ANCHORS.md, BF16 Qwen3-1.7B shapes, 2 threads).
+/// <c>bench-model</c>: prefill tok/s for one prompt, batch-1 decode tok/s over the paged KV pool, and batched
+/// decode (B sequences, one row each, one forward per step) for each --batch, per --kv-dtype; ratios to
+/// llama.cpp's anchors on this machine kind (shared/bench/ANCHORS.md, BF16 Qwen3-1.7B shapes, 2 threads).
 /// </summary>
 internal static class ModelBench
 {
@@ -37,36 +38,75 @@ internal static class ModelBench
         using var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions { DType = dtype, LinearPolicy = policy });
         Console.WriteLine($"loaded {modelDir} as {model.DType} in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows, in chunks up to {policy.KernelChunkMaxRows} rows, widening blocks of {policy.WidenBlockRows} rows), RSS {Rss()}");
 
+        var batches = (cl.Get("batch") ?? "1,4,8,16").Split(',').Select(int.Parse).ToArray();
+        var context = cl.Int("context", 256);
+        var batchSteps = cl.Int("batch-steps", 16);
+        var kvDTypes = (cl.Get("kv-dtype") ?? "bf16").Split(',');
+        model.AttentionPath = (cl.Get("attention") ?? "auto") switch
+        {
+            "auto" => PagedAttentionPath.Auto,
+            "torch" => PagedAttentionPath.Torch,
+            var a => throw new ArgumentException($"--attention must be auto or torch, not '{a}'."),
+        };
         var random = new Random(1234);
         var prompt = Enumerable.Range(0, promptLength).Select(_ => random.Next(0, 151643)).ToArray();
-        using (var warm = model.NewCache())
+        // Sequences are never freed here: room for the prefill sequence, the warm-up, and every batch's sequences.
+        var blocks = (promptLength + decodeSteps + 15) / 16 + 2 + batches.Sum(b => b * ((context + batchSteps + 2 + 15) / 16));
+        foreach (var kvName in kvDTypes)
         {
-            // Warm-up: one short prefill and a few decodes so first-touch page faults and allocator growth are not timed.
-            using var _ = model.Forward(prompt.AsSpan(0, Math.Min(16, prompt.Length)), warm);
-            for (var i = 0; i < 3; i++) model.Forward([1], warm).Dispose();
+            var kvDType = new KvCacheSettings(DType: kvName).ResolveDType(model.DType);
+            using var cache = new PagedKvCache(model.Config, 16, blocks, kvDType, model.Device);
+            // Random K/V everywhere: batched decode rows attend over `context` positions they did not prefill.
+            using (TorchSharp.torch.no_grad())
+                for (var l = 0; l < cache.Layers; l++)
+                {
+                    cache.Keys(l).normal_();
+                    cache.Values(l).normal_();
+                }
+            Console.WriteLine($"KV {cache.DType}: pool {cache.SlotCount} tokens, {cache.Bytes >> 20} MiB, attention {model.AttentionPath}");
+            var pool = new BenchSequences(cache.BlockSize, cache.BlockCount);
+            {
+                // Warm-up: one short prefill and a few decodes so first-touch page faults and allocator growth are not timed.
+                var warm = pool.Add();
+                model.Forward(pool.Step([(warm, prompt[..Math.Min(16, prompt.Length)])]), cache).Dispose();
+                for (var i = 0; i < 3; i++) model.Forward(pool.Step([(warm, [1])]), cache).Dispose();
+            }
+            var sequence = pool.Add();
+            clock.Restart();
+            var logits = model.Forward(pool.Step([(sequence, prompt)]), cache);
+            var prefillSeconds = clock.Elapsed.TotalSeconds;
+            var next = Argmax(logits);
+            logits.Dispose();
+
+            clock.Restart();
+            for (var i = 0; i < decodeSteps; i++)
+            {
+                using var step = model.Forward(pool.Step([(sequence, [next])]), cache);
+                next = Argmax(step);
+            }
+            var decodeSeconds = clock.Elapsed.TotalSeconds;
+
+            var prefill = promptLength / prefillSeconds;
+            var decode = decodeSteps / decodeSeconds;
+            Console.WriteLine($"prefill pp{promptLength}: {prefill,8:0.00} tok/s  ({prefillSeconds:0.00} s)  ratio to llama.cpp BF16 pp512 {LlamaCppBf16Prefill}: {prefill / LlamaCppBf16Prefill:0.00}x");
+            Console.WriteLine($"decode  tg{decodeSteps}: {decode,8:0.00} tok/s  ({1000 * decodeSeconds / decodeSteps:0.0} ms/token)  ratio to llama.cpp BF16 tg128 {LlamaCppBf16Decode}: {decode / LlamaCppBf16Decode:0.00}x");
+            foreach (var b in batches) BatchedDecode(model, cache, pool, b, context, batchSteps);
         }
-
-        using var cache = model.NewCache();
-        clock.Restart();
-        var logits = model.Forward(prompt, cache);
-        var prefillSeconds = clock.Elapsed.TotalSeconds;
-        var next = Argmax(logits);
-        logits.Dispose();
-
-        clock.Restart();
-        for (var i = 0; i < decodeSteps; i++)
-        {
-            using var step = model.Forward([next], cache);
-            next = Argmax(step);
-        }
-        var decodeSeconds = clock.Elapsed.TotalSeconds;
-
-        var prefill = promptLength / prefillSeconds;
-        var decode = decodeSteps / decodeSeconds;
-        Console.WriteLine($"prefill pp{promptLength}: {prefill,8:0.00} tok/s  ({prefillSeconds:0.00} s)  ratio to llama.cpp BF16 pp512 {LlamaCppBf16Prefill}: {prefill / LlamaCppBf16Prefill:0.00}x");
-        Console.WriteLine($"decode  tg{decodeSteps}: {decode,8:0.00} tok/s  ({1000 * decodeSeconds / decodeSteps:0.0} ms/token)  ratio to llama.cpp BF16 tg128 {LlamaCppBf16Decode}: {decode / LlamaCppBf16Decode:0.00}x");
         Console.WriteLine($"load avg after: {LoadAverage()}, RSS {Rss()}");
         return 0;
+    }
+
+    /// <summary>Decode steps of <paramref name="rows"/> sequences at once (one row each, <paramref name="context"/> tokens of history each).</summary>
+    private static void BatchedDecode(Qwen3ForCausalLM model, PagedKvCache cache, BenchSequences pool, int rows, int context, int steps)
+    {
+        var sequences = Enumerable.Range(0, rows).Select(_ => pool.Add(context)).ToArray();
+        var tokens = sequences.Select((_, i) => new[] { 1000 + i }).ToArray();
+        model.Forward(pool.Step([.. sequences.Select((s, i) => (s, tokens[i]))]), cache).Dispose(); // warm-up
+        var clock = Stopwatch.StartNew();
+        for (var step = 0; step < steps; step++)
+            model.Forward(pool.Step([.. sequences.Select((s, i) => (s, tokens[i]))]), cache).Dispose();
+        var seconds = clock.Elapsed.TotalSeconds;
+        Console.WriteLine($"batched decode B={rows,2} context {context}: {rows * steps / seconds,8:0.00} tok/s aggregate  ({1000 * seconds / steps:0.0} ms/step, {1000 * seconds / steps / rows:0.0} ms/row)  ratio to B=1 llama.cpp {rows * steps / seconds / LlamaCppBf16Decode:0.00}x  load {LoadAverage()}");
     }
 
     private static int Argmax(TorchSharp.torch.Tensor logits)

@@ -71,7 +71,8 @@ public sealed partial class ModelLoadingService(
         host.ReportProgress($"loading {dir}");
         LogLoading(_logger, dir, o.EngineDtype, device, o.Adapters.Count);
         _runner = TorchModelRunner.Load(dir, o.Adapters, o.EngineDtype, device, new ProgressLog(_logger, host),
-            mergeSingleAdapter: o.MergeSingleAdapter);
+            mergeSingleAdapter: o.MergeSingleAdapter, kvCache: KvCacheMemory.ToSettings(runtime));
+        LogKvCache(_logger, _runner.KvCacheSummary);
         ct.ThrowIfCancellationRequested();
 
         string tokenizerPath = Path.Combine(dir, "tokenizer.json");
@@ -157,6 +158,9 @@ public sealed partial class ModelLoadingService(
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Directory} has no tokenizer.json: using the embedded Qwen3 tokenizer.")]
     private static partial void LogEmbeddedTokenizer(ILogger logger, string directory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{KvCache}")]
+    private static partial void LogKvCache(ILogger logger, string kvCache);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model loaded in {Seconds:0.0} s.")]
     private static partial void LogLoaded(ILogger logger, double seconds);

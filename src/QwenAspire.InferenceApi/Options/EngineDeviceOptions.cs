@@ -1,9 +1,11 @@
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 
 namespace QwenAspire.InferenceApi.Options;
 
 /// <summary>
-/// Where the engine runs, from the <c>engine</c> section (<c>engine.device</c>, <c>engine.threads</c>); the rest
+/// Where the engine runs and how big its KV pool is, from the <c>engine</c> section (<c>engine.device</c>,
+/// <c>engine.threads</c>, <c>engine.kv_cache_memory</c>, <c>engine.kv_block_size</c>, <c>engine.kv_cache_dtype</c>); the rest
 /// of that section is the engine loop's own <see cref="QwenAspire.Engine.Generation.EngineOptions"/>.
 /// </summary>
 public sealed class EngineDeviceOptions
@@ -16,7 +18,20 @@ public sealed class EngineDeviceOptions
     /// <summary>Torch intra-op threads; 0 keeps torch's default (<c>--threads</c>).</summary>
     public int Threads { get; set; }
 
+    /// <summary>Paged KV pool size: bytes (<c>4GiB</c>, <c>512MiB</c>, <c>1073741824</c>) or a fraction of available memory (<c>0.25</c>).</summary>
+    [ConfigurationKeyName("kv_cache_memory")]
+    public string KvCacheMemory { get; set; } = "0.25";
+
+    /// <summary>Tokens per KV block.</summary>
+    [ConfigurationKeyName("kv_block_size")]
+    public int KvBlockSize { get; set; } = 16;
+
+    /// <summary>auto (f32 for f32 models, else bf16) | f32 | bf16 | f16.</summary>
+    [ConfigurationKeyName("kv_cache_dtype")]
+    public string KvCacheDtype { get; set; } = "auto";
+
     public static readonly string[] Devices = ["auto", "cpu", "cuda"];
+    public static readonly string[] KvCacheDtypes = ["auto", "f32", "float32", "bf16", "bfloat16", "f16", "float16"];
 }
 
 /// <summary>
@@ -32,6 +47,12 @@ public sealed class EngineDeviceOptionsValidator(IConfiguration configuration) :
             errors.Add($"engine.device: '{o.Device}' is not one of {string.Join(", ", EngineDeviceOptions.Devices)}.");
         if (o.Threads < 0)
             errors.Add($"engine.threads: must be 0 (torch default) or positive, got {o.Threads}.");
+        if (!KvCacheMemory.TryParse(o.KvCacheMemory, out _, out _, out var kvError))
+            errors.Add($"engine.kv_cache_memory: {kvError}");
+        if (o.KvBlockSize is < 1 or > 1024)
+            errors.Add($"engine.kv_block_size: must be between 1 and 1024 tokens, got {o.KvBlockSize}.");
+        if (!EngineDeviceOptions.KvCacheDtypes.Contains(o.KvCacheDtype, StringComparer.OrdinalIgnoreCase))
+            errors.Add($"engine.kv_cache_dtype: '{o.KvCacheDtype}' is not one of {string.Join(", ", EngineDeviceOptions.KvCacheDtypes)}.");
         foreach (var moved in new[] { "device", "threads" })
             if (configuration[$"{ModelOptions.Section}:{moved}"] is not null)
                 errors.Add($"model.{moved}: moved to engine.{moved} (env ENGINE__{moved.ToUpperInvariant()}).");

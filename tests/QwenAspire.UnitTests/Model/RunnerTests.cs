@@ -197,11 +197,28 @@ public sealed class RunnerTests(TinyModels models)
     }
 
     [Fact]
+    public void ChunkedPrefillWithoutLogitsRowsEqualsOnePrefill()
+    {
+        using var runner = LoadWithBothAdapters();
+        var prompt = Golden.Load("base")[0].Ids; // 40 tokens: chunks of 16, 16, 8 cross two block boundaries
+        var slot = SlotOf(runner, "rs");
+        var whole = new PagedSequences(runner.KvBlockSize, runner.KvBlockCount);
+        var once = runner.Execute(whole.Step(whole.Add(slot), prompt)).ToArray();
+        var chunked = new PagedSequences(runner.KvBlockSize, runner.KvBlockCount, seed: 3);
+        var s = chunked.Add(slot);
+        Assert.True(runner.Execute(chunked.Step(s, prompt[..16], [])).IsEmpty);
+        Assert.True(runner.Execute(chunked.Step(s, prompt[16..32], [])).IsEmpty);
+        var last = runner.Execute(chunked.Step(s, prompt[32..])).ToArray();
+        Assert.True(once.Zip(last, (a, b) => Math.Abs(a - b)).Max() < 1e-4);
+    }
+
+    [Fact]
     public void ThousandDecodeStepsDoNotGrowNativeMemory()
     {
-        using var runner = TorchModelRunner.Load(models.Base, null, "f32", kvCache: SmallPool);
+        using var runner = LoadWithBothAdapters();
         var pool = new PagedSequences(runner.KvBlockSize, runner.KvBlockCount);
-        var sequences = new[] { pool.Add(), pool.Add() };
+        // Slot "all" rows interleaved with a base row: its delta goes through the gathered-index path.
+        var sequences = new[] { pool.Add(SlotOf(runner, "all")), pool.Add(), pool.Add(SlotOf(runner, "all")) };
         void Decode(int steps)
         {
             for (var i = 0; i < steps; i++) runner.Execute(pool.Step([.. sequences.Select(s => new PagedSequences.Chunk(s, [1 + i % 1000]))]));

@@ -32,7 +32,11 @@ internal unsafe interface IAttentionLanes<TV> where TV : struct
     static abstract TV Broadcast(float value);
     static abstract TV Fma(TV a, TV b, TV acc);
     static abstract TV Add(TV a, TV b);
+    static abstract TV Multiply(TV a, TV b);
+    static abstract TV Max(TV a, TV b);
+    static abstract TV Exp(TV v);
     static abstract float Sum(TV v);
+    static abstract float MaxAcross(TV v);
 }
 
 internal unsafe readonly struct Lanes512Kv : IAttentionLanes<Vector512<float>>
@@ -62,7 +66,24 @@ internal unsafe readonly struct Lanes512Kv : IAttentionLanes<Vector512<float>>
     public static Vector512<float> Add(Vector512<float> a, Vector512<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Multiply(Vector512<float> a, Vector512<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Max(Vector512<float> a, Vector512<float> b) => Vector512.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector512<float> Exp(Vector512<float> v) => Vector512.Exp(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector512<float> v) => Vector512.Sum(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector512<float> v)
+    {
+        var max = float.NegativeInfinity;
+        for (var i = 0; i < Vector512<float>.Count; i++) max = Math.Max(max, v.GetElement(i));
+        return max;
+    }
 }
 
 internal unsafe readonly struct Lanes256Kv : IAttentionLanes<Vector256<float>>
@@ -92,5 +113,22 @@ internal unsafe readonly struct Lanes256Kv : IAttentionLanes<Vector256<float>>
     public static Vector256<float> Add(Vector256<float> a, Vector256<float> b) => a + b;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Multiply(Vector256<float> a, Vector256<float> b) => a * b;
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Max(Vector256<float> a, Vector256<float> b) => Vector256.Max(a, b);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Vector256<float> Exp(Vector256<float> v) => Vector256.Exp(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static float Sum(Vector256<float> v) => Vector256.Sum(v);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static float MaxAcross(Vector256<float> v)
+    {
+        var max = float.NegativeInfinity;
+        for (var i = 0; i < Vector256<float>.Count; i++) max = Math.Max(max, v.GetElement(i));
+        return max;
+    }
 }

@@ -29,8 +29,11 @@ internal sealed unsafe class PagedAttentionKernel(
     int heads, int kvHeads, int headDim, int blockSize, float scale,
     int[] rows, int[] contexts, int[][] tables)
 {
-    /// <summary>Below this many K/V elements read in total one thread does it all (a hand-off costs more).</summary>
-    private const long ParallelAbove = 1L << 17;
+    /// <summary>
+    /// Below this many K/V elements read in total one thread does it all: a hand-off to the thread pool costs
+    /// more, and right after a GEMV its workers still spin on the other cores (GemvWorkers).
+    /// </summary>
+    private const long ParallelAbove = 1L << 20;
 
     public static bool Supported { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported || Avx2.IsSupported && Fma.IsSupported;
 
@@ -88,19 +91,21 @@ internal sealed unsafe class PagedAttentionKernel(
         foreach (var c in contexts) maxContext = Math.Max(maxContext, c);
         var group = heads / kvHeads;
         var scores = ArrayPool<float>.Shared.Rent(group * maxContext);
+        var offsets = ArrayPool<long>.Shared.Rent(maxContext);
         try
         {
             fixed (float* p = scores)
+            fixed (long* o = offsets)
             {
                 for (var task = from; task < to; task++)
                 {
                     int s = task / kvHeads, h = task % kvHeads;
                     switch (width)
                     {
-                        case AttentionWidth.V512 when bf16: Head<Lanes512Kv, Vector512<float>, Bf16Kv>(s, h, p); break;
-                        case AttentionWidth.V512: Head<Lanes512Kv, Vector512<float>, F32Kv>(s, h, p); break;
-                        case AttentionWidth.V256 when bf16: Head<Lanes256Kv, Vector256<float>, Bf16Kv>(s, h, p); break;
-                        case AttentionWidth.V256: Head<Lanes256Kv, Vector256<float>, F32Kv>(s, h, p); break;
+                        case AttentionWidth.V512 when bf16: Head<Lanes512Kv, Vector512<float>, Bf16Kv>(s, h, p, o); break;
+                        case AttentionWidth.V512: Head<Lanes512Kv, Vector512<float>, F32Kv>(s, h, p, o); break;
+                        case AttentionWidth.V256 when bf16: Head<Lanes256Kv, Vector256<float>, Bf16Kv>(s, h, p, o); break;
+                        case AttentionWidth.V256: Head<Lanes256Kv, Vector256<float>, F32Kv>(s, h, p, o); break;
                         default: HeadScalar(s, h, p); break;
                     }
                 }
@@ -109,6 +114,7 @@ internal sealed unsafe class PagedAttentionKernel(
         finally
         {
             ArrayPool<float>.Shared.Return(scores);
+            ArrayPool<long>.Shared.Return(offsets);
         }
     }
 
@@ -150,15 +156,16 @@ internal sealed unsafe class PagedAttentionKernel(
     private float Kv(void* pool, long i) => bf16 ? BitConverter.UInt32BitsToSingle((uint)((ushort*)pool)[i] << 16) : ((float*)pool)[i];
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private void Head<TL, TV, TK>(int s, int h, float* scores)
+    private void Head<TL, TV, TK>(int s, int h, float* scores, long* offsets)
         where TL : struct, IAttentionLanes<TV> where TV : struct where TK : struct, IKvElement
     {
         int group = heads / kvHeads, context = contexts[s], lanes = TL.Count;
         var qh = q + ((long)rows[s] * heads + (long)h * group) * headDim;
         var oh = output + ((long)rows[s] * heads + (long)h * group) * headDim;
+        for (var c = 0; c < context; c++) offsets[c] = KvOffset(s, c, h);
         for (var c = 0; c < context; c++)
         {
-            var k = KvOffset(s, c, h);
+            var k = offsets[c];
             for (var g = 0; g < group; g++)
             {
                 var qg = qh + g * headDim;
@@ -173,18 +180,72 @@ internal sealed unsafe class PagedAttentionKernel(
                 scores[g * context + c] = TL.Sum(TL.Add(a0, a1)) * scale;
             }
         }
-        Softmax(scores, group, context);
-        new Span<float>(oh, group * headDim).Clear();
-        for (var c = 0; c < context; c++)
+        for (var g = 0; g < group; g++) SoftmaxRow<TL, TV>(scores + g * context, context);
+        // out[g] = Σ_c p[g, c] · V[c], four vectors of head_dim at a time held in registers across all c; each
+        // chunk touches its own cache lines of the V rows, so V still comes from memory once per group.
+        for (var g = 0; g < group; g++)
         {
-            var v = KvOffset(s, c, h);
-            for (var g = 0; g < group; g++)
+            var pg = scores + g * context;
+            var og = oh + g * headDim;
+            var i = 0;
+            for (; i + 4 * lanes <= headDim; i += 4 * lanes)
             {
-                var p = TL.Broadcast(scores[g * context + c]);
-                var og = oh + g * headDim;
-                for (var i = 0; i < headDim; i += lanes) TL.Store(og + i, TL.Fma(p, TL.LoadKv<TK>(values, v + i), TL.Load(og + i)));
+                TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
+                for (var c = 0; c < context; c++)
+                {
+                    var p = TL.Broadcast(pg[c]);
+                    var v = offsets[c] + i;
+                    a0 = TL.Fma(p, TL.LoadKv<TK>(values, v), a0);
+                    a1 = TL.Fma(p, TL.LoadKv<TK>(values, v + lanes), a1);
+                    a2 = TL.Fma(p, TL.LoadKv<TK>(values, v + 2 * lanes), a2);
+                    a3 = TL.Fma(p, TL.LoadKv<TK>(values, v + 3 * lanes), a3);
+                }
+                TL.Store(og + i, a0);
+                TL.Store(og + i + lanes, a1);
+                TL.Store(og + i + 2 * lanes, a2);
+                TL.Store(og + i + 3 * lanes, a3);
+            }
+            for (; i < headDim; i += lanes)
+            {
+                var a0 = TL.Zero;
+                for (var c = 0; c < context; c++) a0 = TL.Fma(TL.Broadcast(pg[c]), TL.LoadKv<TK>(values, offsets[c] + i), a0);
+                TL.Store(og + i, a0);
             }
         }
+    }
+
+    /// <summary>Softmax of one row of scores in place, vectorized (exp to the lanes' accuracy), scalar tail.</summary>
+    private static void SoftmaxRow<TL, TV>(float* row, int context) where TL : struct, IAttentionLanes<TV> where TV : struct
+    {
+        var lanes = TL.Count;
+        var c = 0;
+        var max = float.NegativeInfinity;
+        if (context >= lanes)
+        {
+            var m = TL.Load(row);
+            for (c = lanes; c + lanes <= context; c += lanes) m = TL.Max(m, TL.Load(row + c));
+            max = TL.MaxAcross(m);
+        }
+        for (; c < context; c++) max = Math.Max(max, row[c]);
+        var shift = TL.Broadcast(-max);
+        var sumV = TL.Zero;
+        float sum = 0;
+        for (c = 0; c + lanes <= context; c += lanes)
+        {
+            var e = TL.Exp(TL.Add(TL.Load(row + c), shift));
+            TL.Store(row + c, e);
+            sumV = TL.Add(sumV, e);
+        }
+        for (; c < context; c++)
+        {
+            row[c] = MathF.Exp(row[c] - max);
+            sum += row[c];
+        }
+        sum += TL.Sum(sumV);
+        var inv = 1f / sum;
+        var invV = TL.Broadcast(inv);
+        for (c = 0; c + lanes <= context; c += lanes) TL.Store(row + c, TL.Multiply(TL.Load(row + c), invV));
+        for (; c < context; c++) row[c] *= inv;
     }
 
     /// <summary>Row-wise softmax of (group, context) scores in place.</summary>

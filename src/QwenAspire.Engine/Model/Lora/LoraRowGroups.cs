@@ -11,7 +11,8 @@ public sealed record LoraRowGroup(int Slot, long Start, long Count, Tensor? Inde
 
 /// <summary>
 /// Which rows of a step's activations get which adapter's low-rank delta; built once per step and shared by
-/// every linear layer. Rows of slot 0 (the base model, or a merged adapter) get none.
+/// every linear layer. Rows of slot 0 (the base model, or a merged adapter) get none. Index tensors belong
+/// to the caller's dispose scope (the forward's); <see cref="Dispose"/> frees them outside one.
 /// </summary>
 public sealed class LoraRowGroups : IDisposable
 {
@@ -40,7 +41,7 @@ public sealed class LoraRowGroups : IDisposable
             var contiguous = rows[^1] - rows[0] + 1 == rows.Count;
             groups.Add(contiguous
                 ? new LoraRowGroup(slot, rows[0], rows.Count, null)
-                : new LoraRowGroup(slot, rows[0], rows.Count, tensor(rows.ToArray(), device: device).DetachFromDisposeScope()));
+                : new LoraRowGroup(slot, rows[0], rows.Count, tensor(rows.ToArray(), device: device)));
         }
         return new LoraRowGroups(groups);
     }
