@@ -13,10 +13,9 @@ public sealed class LoraPathPolicy
     private static readonly StringComparison s_comparison =
         OperatingSystem.IsWindows() || OperatingSystem.IsMacOS() ? StringComparison.OrdinalIgnoreCase : StringComparison.Ordinal;
 
-    private readonly (string Written, string? Real)[] _roots;
+    private readonly string[] _roots;
 
-    public LoraPathPolicy(IEnumerable<string> roots) =>
-        _roots = [.. roots.Select(r => Path.GetFullPath(r)).Select(full => (full, RealPath(full)))];
+    public LoraPathPolicy(IEnumerable<string> roots) => _roots = [.. roots.Select(r => Path.GetFullPath(r))];
 
     /// <summary>Resolves <paramref name="requested"/> (absolute, or relative to a root) to a real adapter folder under a root.</summary>
     /// <returns>The folder to load (every link resolved), or null with <paramref name="error"/> naming the problem.</returns>
@@ -38,29 +37,31 @@ public sealed class LoraPathPolicy
         string[] candidates;
         if (Path.IsPathFullyQualified(requested)) candidates = [Path.GetFullPath(requested)];
         else if (Path.IsPathRooted(requested)) return "'lora_path' must be an absolute path or a path relative to a folder of engine.lora_roots.";
-        else candidates = [.. _roots.Select(r => Path.GetFullPath(Path.Combine(r.Written, requested)))];
+        else candidates = [.. _roots.Select(r => Path.GetFullPath(Path.Combine(r, requested)))];
 
-        string? written = candidates.FirstOrDefault(c => _roots.Any(r => IsUnder(c, r.Written)));
-        if (written is null)
+        var inside = candidates.Where(c => _roots.Any(r => IsUnder(c, r))).ToList();
+        if (inside.Count == 0)
             return $"'lora_path' '{requested}' is outside the folders adapters may be loaded from (engine.lora_roots).";
         // A relative path may exist under a later root only.
-        string? real = candidates.Where(c => _roots.Any(r => IsUnder(c, r.Written))).Select(RealPath).FirstOrDefault(r => r is not null);
+        string? real = inside.Select(RealPath).FirstOrDefault(r => r is not null);
         if (real is null) return $"'lora_path' '{requested}': no such folder under engine.lora_roots.";
-        if (!UnderRealRoot(real))
+        // The roots' own links are followed now, not at start: a root re-pointed since start is judged as it is.
+        var realRoots = _roots.Select(RealPath).OfType<string>().ToList();
+        if (!UnderAny(real, realRoots))
             return $"'lora_path' '{requested}' leads outside engine.lora_roots through a symbolic link.";
         if (!Directory.Exists(real))
             return $"'lora_path' '{requested}' is a file; it must be a PEFT adapter folder (adapter_config.json, adapter_model.safetensors).";
         foreach (var entry in Directory.EnumerateFileSystemEntries(real))
         {
             if (new FileInfo(entry).LinkTarget is null) continue;
-            if (RealPath(entry) is not { } target || !UnderRealRoot(target))
+            if (RealPath(entry) is not { } target || !UnderAny(target, realRoots))
                 return $"'lora_path' '{requested}': '{Path.GetFileName(entry)}' is a symbolic link that leads outside engine.lora_roots or nowhere.";
         }
         folder = real;
         return null;
     }
 
-    private bool UnderRealRoot(string real) => _roots.Any(r => r.Real is { } root && IsUnder(real, root));
+    private static bool UnderAny(string real, List<string> roots) => roots.Any(root => IsUnder(real, root));
 
     internal static bool IsUnder(string path, string root)
     {

@@ -29,8 +29,11 @@ internal sealed unsafe class PagedAttentionKernel(
     int heads, int kvHeads, int headDim, int blockSize, float scale,
     int[] rows, int[] contexts, int[][] tables)
 {
-    /// <summary>Below this many K/V elements read in total one thread does it all (a hand-off costs more).</summary>
-    private const long ParallelAbove = 1L << 17;
+    /// <summary>
+    /// Below this many K/V elements read in total one thread does it all: a hand-off to the thread pool costs
+    /// more, and right after a GEMV its workers still spin on the other cores (GemvWorkers).
+    /// </summary>
+    private const long ParallelAbove = 1L << 20;
 
     public static bool Supported { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported || Avx2.IsSupported && Fma.IsSupported;
 
