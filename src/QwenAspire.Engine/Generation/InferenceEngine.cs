@@ -141,7 +141,12 @@ public sealed partial class InferenceEngine : IInferenceEngine, IEngineStatistic
         try
         {
             await foreach (var output in active.Reader.ReadAllAsync(cancellationToken).ConfigureAwait(false))
+            {
+                // ReadAllAsync only looks at the token when it has to wait: events already buffered would keep
+                // flowing to a caller that has cancelled.
+                cancellationToken.ThrowIfCancellationRequested();
                 yield return output;
+            }
         }
         finally
         {
