@@ -1,4 +1,6 @@
+using System.Buffers;
 using System.Collections.Concurrent;
+using System.IO.Pipelines;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using QwenAspire.InferenceApi.Protocol;
@@ -22,17 +24,36 @@ public sealed partial class JsonBodyReader(ILogger<JsonBodyReader> logger)
         where T : class
     {
         T? body;
+        var pipe = request.BodyReader;
+        ReadResult read;
         try
         {
-            body = await JsonSerializer.DeserializeAsync<T>(request.Body, ProtocolJson.Options, request.HttpContext.RequestAborted);
+            // The whole body first (Kestrel caps it at server.max_request_body_bytes): its text is checked before any
+            // field is bound, then bound from the same buffer.
+            while (true)
+            {
+                read = await pipe.ReadAsync(request.HttpContext.RequestAborted);
+                if (read.IsCompleted || read.IsCanceled) break;
+                pipe.AdvanceTo(read.Buffer.Start, read.Buffer.End);
+            }
+        }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            return (null, ApiError.BodyTooLarge(request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize));
+        }
+        try
+        {
+            if (JsonTextCheck.FindInvalidText(read.Buffer) is { } invalid)
+                return (null, ApiError.BadRequest(invalid, null, "invalid_json"));
+            body = Deserialize<T>(read.Buffer);
         }
         catch (JsonException ex)
         {
             return (null, FromJsonException(ex));
         }
-        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        finally
         {
-            return (null, ApiError.BodyTooLarge(request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize));
+            pipe.AdvanceTo(read.Buffer.End);
         }
         if (body is null)
             return (null, ApiError.BadRequest("The request body must be a JSON object.", null, "invalid_json"));
@@ -47,8 +68,23 @@ public sealed partial class JsonBodyReader(ILogger<JsonBodyReader> logger)
         return (body, null);
     }
 
+    private static T? Deserialize<T>(ReadOnlySequence<byte> json)
+    {
+        var reader = new Utf8JsonReader(json, new JsonReaderOptions
+        {
+            AllowTrailingCommas = ProtocolJson.Options.AllowTrailingCommas,
+            CommentHandling = ProtocolJson.Options.ReadCommentHandling,
+            MaxDepth = ProtocolJson.Options.MaxDepth,
+        });
+        return JsonSerializer.Deserialize<T>(ref reader, ProtocolJson.Options);
+    }
+
     internal static ApiError FromJsonException(JsonException ex)
     {
+        // Text the reader could not decode (bad UTF-8, a lone surrogate) comes wrapped; it is not a type mismatch.
+        if (ex.InnerException is InvalidOperationException text)
+            return ApiError.BadRequest($"The request body is not valid JSON: {FirstSentence(text.Message)}" +
+                                       (ex.Path is { Length: > 2 } at ? $" (at {at})" : ""), null, "invalid_json");
         string? param = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;
         string detail = FirstSentence(ex.Message);
         var converted = ConvertedTo().Match(ex.Message);
