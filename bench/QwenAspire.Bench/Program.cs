@@ -19,7 +19,7 @@ static int Usage()
         usage: QwenAspire.Bench <command> [options]
           make-model      --preset tiny|tiny-untied|tiny-bf16|qwen3-1.7b|scripted|scripted-tool-call --out DIR [--seed N] [--lora DIR] [--lora-preset lora-all|lora-rs]
           bench-model     --model DIR [--threads 2] [--dtype bf16|f32|f16] [--prompt 512] [--decode 128] [--widen-above N] [--kernel on|off]
-                          [--batch 1,4,8,16] [--context 256] [--batch-steps 16] [--kv-dtype bf16,f32] [--attention auto|torch]
+                          [--batch 1,4,8,16] [--context 256] [--batch-steps 16] [--kv-dtype bf16,f32] [--attention auto|torch] [--adapters DIR,DIR]
           bench-attention [--threads 2] [--batch 1,8,16] [--context 256,1024,4096] [--seconds 0.5]
           bench-gemv      [--threads 2] [--dtype bf16|f16] [--shapes 6144x2048,...] [--rows 1,2,4,8] [--seconds 1]
           bench-tokenizer [--kb 100] [--runs N]

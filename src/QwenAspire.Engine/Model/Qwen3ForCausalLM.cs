@@ -61,11 +61,13 @@ public sealed class Qwen3ForCausalLM : IDisposable
     /// ONE forward over every row of <paramref name="step"/> (prefill chunks and decode rows of many sequences):
     /// each linear layer runs once for all rows (adapter deltas per row group), K/V go into their slots of
     /// <paramref name="cache"/>, attention reads each sequence's blocks. Returns f32 logits (R, vocab) for
-    /// <see cref="StepBatch.LogitsRows"/>, in the caller's dispose scope (or the caller's, when it has none).
-    /// The step is trusted here (the runner validates it).
+    /// <see cref="StepBatch.LogitsRows"/>, in the caller's dispose scope (owned by the caller when it has none).
+    /// The step's contents are trusted here (<see cref="TorchModelRunner.Execute"/> validates them).
     /// </summary>
     public Tensor Forward(StepBatch step, PagedKvCache cache)
     {
+        if (step.BlockSize != cache.BlockSize)
+            throw new ArgumentException($"step block size {step.BlockSize} differs from the pool's {cache.BlockSize}.", nameof(step));
         using var inference = inference_mode();
         // Few-row steps spend their time in the SIMD GEMV's own threads; libtorch's remaining ops are tiny, and
         // its OpenMP workers spinning after each parallel op would steal the cores the GEMV needs.
