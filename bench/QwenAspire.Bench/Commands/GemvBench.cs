@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using QwenAspire.Engine;
 using QwenAspire.Engine.Model;
+using QwenAspire.Engine.Model.Weights;
 using static TorchSharp.torch;
 
 namespace QwenAspire.Bench.Commands;
@@ -35,7 +36,7 @@ internal static class GemvBench
         var weights = model is null
             ? shapes.Select(s => (Name: $"{s[0]}x{s[1]}", Tensor: randn(s[0], s[1]).mul_(0.02).to(dtype))).ToList()
             : [.. new[] { "lm_head", "model.layers.0.mlp.gate_proj", "model.layers.0.mlp.down_proj" }
-                .Select(n => n == "lm_head" ? model.LmHead.Weight : model.Linears[n].Weight)
+                .Select(n => ((DenseWeight)(n == "lm_head" ? model.LmHead.Weight : model.Linears[n].Weight)).Tensor)
                 .SelectMany(w => new[] { (Name: $"{w.shape[0]}x{w.shape[1]} mapped", Tensor: w.alias()), (Name: $"{w.shape[0]}x{w.shape[1]} copied", Tensor: w.clone()) })];
         foreach (var (name, weight) in weights)
         {

@@ -1,37 +1,35 @@
-using QwenAspire.Engine.Model.Kernels;
+using QwenAspire.Engine.Model.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QwenAspire.Engine.Model;
 
 /// <summary>
-/// A bias-free linear layer (<c>y = x Wᵀ</c>, W is [out, in] as in HF) whose weight may be stored in
-/// bf16/f16 while activations stay f32, plus unmerged LoRA adapters selected per call
-/// (<c>y = W x + scale · B (A x)</c>).
+/// A bias-free linear layer (<c>y = x Wᵀ</c>, W is [out, in] as in HF): the base projection belongs to its
+/// <see cref="LinearWeight"/> (dense f32/bf16/f16 or int8/int4 groups, each with its own kernel and layout;
+/// activations stay f32), plus unmerged LoRA adapters selected per call (<c>y = W x + scale · B (A x)</c>).
 /// </summary>
 public sealed class Qwen3Linear : IDisposable
 {
     private readonly Dictionary<string, LoraFactors> _adapters = new(StringComparer.Ordinal);
 
     public Qwen3Linear(string name, Tensor weight, LinearPolicy policy)
+        : this(name, new DenseWeight(weight, policy))
     {
-        if (policy.WidenAboveRows < 0 || policy.KernelMaxRows < 0 || policy.WidenBlockRows < 0 || policy.KernelChunkMaxRows < 0)
-            throw new ArgumentOutOfRangeException(nameof(policy), $"LinearPolicy fields must be non-negative; got {policy}.");
+    }
+
+    public Qwen3Linear(string name, LinearWeight weight)
+    {
         Name = name;
-        Weight = weight;
-        Policy = policy;
-        // Captured now: decode forwards drop libtorch to one thread (see Qwen3ForCausalLM.Forward).
-        KernelThreads = torch.get_num_threads();
+        Weight = weight ?? throw new ArgumentNullException(nameof(weight));
     }
 
     /// <summary>HF module name, e.g. <c>model.layers.0.self_attn.q_proj</c>.</summary>
     public string Name { get; }
-    public Tensor Weight { get; private set; }
-    public LinearPolicy Policy { get; }
-    /// <summary>Threads for the SIMD GEMV: libtorch's intra-op thread count when the layer was built.</summary>
-    public int KernelThreads { get; }
-    public long OutFeatures => Weight.shape[0];
-    public long InFeatures => Weight.shape[1];
+    /// <summary>The base weight with its projection; replaced (never mutated) by <see cref="Merge"/> and <see cref="Quantize"/>.</summary>
+    public LinearWeight Weight { get; private set; }
+    public long OutFeatures => Weight.OutFeatures;
+    public long InFeatures => Weight.InFeatures;
 
     /// <summary>x (T, in) f32 → (T, out) f32.</summary>
     public Tensor Forward(Tensor x, string? adapter = null)
@@ -45,86 +43,34 @@ public sealed class Qwen3Linear : IDisposable
         return y;
     }
 
-    private Tensor Project(Tensor x)
-    {
-        if (Weight.dtype == ScalarType.Float32) return nn.functional.linear(x, Weight);
-        var rows = x.shape[0];
-        // Decode: a hand-written GEMV reads the 16-bit weight in place at memory bandwidth, which libtorch's
-        // one-row bf16 matmul does not reach on CPU.
-        if (rows <= Policy.KernelMaxRows && ReducedGemv.Accepts(x, Weight)) return ReducedGemv.Project(x, Weight, KernelThreads);
-        // Prompts of a few dozen rows: the SIMD GEMV in chunks of KernelMaxRows still reads the 16-bit weight in
-        // place, once per chunk, which beats widening the whole weight for so few rows.
-        if (rows <= Policy.KernelChunkMaxRows && Policy.KernelMaxRows > 0 && ReducedGemv.Accepts(x, Weight)) return ProjectInChunks(x);
-        // Reduced-precision matmuls beat f32 only for a few rows on this kind of CPU (bandwidth-bound
-        // decode); for long prompts widening the weight is faster than a bf16 GEMM.
-        if (rows > Policy.WidenAboveRows)
-        {
-            if (Policy.WidenBlockRows > 0 && OutFeatures > Policy.WidenBlockRows) return ProjectWidenedBlocks(x);
-            // Freed now, not at the end of the forward's scope: holding every widened weight would double RSS.
-            using var wide = Weight.to(ScalarType.Float32);
-            return nn.functional.linear(x, wide);
-        }
-        return nn.functional.linear(x.to(Weight.dtype), Weight).to(ScalarType.Float32);
-    }
+    private Tensor Project(Tensor x) => Weight.Project(x);
 
-    /// <summary>x (T, in) → (T, out) through the SIMD GEMV, KernelMaxRows rows of x at a time.</summary>
-    private unsafe Tensor ProjectInChunks(Tensor x)
+    /// <summary>
+    /// Adds <c>scale · (B @ A)</c> to the dense weight (delta in f64, rounded once to the storage dtype). A
+    /// quantized weight refuses: merging must happen on the float weight, before <see cref="Quantize"/>.
+    /// </summary>
+    public void Merge(Tensor a, Tensor b, double scale)
     {
-        var rows = (int)x.shape[0];
-        var outF = (int)OutFeatures;
-        var inF = (int)InFeatures;
-        using var xc = x.contiguous();
-        var y = empty(rows, outF, ScalarType.Float32); // (T, out)
-        if (rows == 0 || outF == 0) return y;
-        var f16 = Weight.dtype == ScalarType.Float16;
-        fixed (byte* xb = xc.bytes)
-        fixed (byte* wb = Weight.bytes)
-        fixed (byte* yb = y.bytes)
-        {
-            float* xp = (float*)xb, yp = (float*)yb;
-            for (var r0 = 0; r0 < rows; r0 += Policy.KernelMaxRows)
-            {
-                var n = Math.Min(Policy.KernelMaxRows, rows - r0);
-                ReducedGemv.Compute(xp + (long)r0 * inF, n, (ushort*)wb, outF, inF, yp + (long)r0 * outF, f16, KernelThreads);
-            }
-        }
-        return y;
+        if (Weight is not DenseWeight dense)
+            throw new InvalidOperationException($"'{Name}' is already quantized ({Weight.Quantization.Name()}); merge adapters before quantizing.");
+        var old = Weight;
+        Weight = dense.Merged(a, b, scale);
+        old.Dispose();
     }
 
     /// <summary>
-    /// x (T, in) → (T, out), widening WidenBlockRows weight rows at a time into one reused f32 scratch: the
-    /// widened block stays in cache for its GEMM instead of a whole f32 weight going out to (fresh) memory.
+    /// Replaces the weight by its <paramref name="mode"/> quantization (no-op for <see cref="WeightQuantization.None"/>
+    /// or when the shape does not fit the groups). <paramref name="ownsOld"/> false leaves the old weight alive
+    /// (a tied lm_head shares the embedding tensor).
     /// </summary>
-    private Tensor ProjectWidenedBlocks(Tensor x)
+    public void Quantize(WeightQuantization mode, int groupSize, bool ownsOld = true)
     {
-        var rows = x.shape[0];
-        var outF = OutFeatures;
-        var block = (long)Policy.WidenBlockRows;
-        var y = empty(rows, outF, ScalarType.Float32, x.device); // (T, out)
-        using var scratch = empty(block, InFeatures, ScalarType.Float32, Weight.device); // (block, in)
-        for (long o0 = 0; o0 < outF; o0 += block)
-        {
-            var n = Math.Min(block, outF - o0);
-            using var w = Weight.narrow(0, o0, n);
-            using var s = scratch.narrow(0, 0, n);
-            s.copy_(w);
-            using var part = nn.functional.linear(x, s); // (T, n)
-            using var dst = y.narrow(1, o0, n);
-            dst.copy_(part);
-        }
-        return y;
-    }
-
-    /// <summary>Adds <c>scale · (B @ A)</c> to the weight: delta in f64, rounded once to the storage dtype.</summary>
-    public void Merge(Tensor a, Tensor b, double scale)
-    {
-        using var scope = NewDisposeScope();
-        var merged = Weight.to(ScalarType.Float64)
-            .add_(b.to(ScalarType.Float64).matmul(a.to(ScalarType.Float64)), scale)
-            .to(Weight.dtype).contiguous();
+        if (mode == WeightQuantization.None || Weight.Quantization == mode) return;
+        if (!QuantizedWeight.Fits(Weight.InFeatures, groupSize)) return;
+        var policy = (Weight as DenseWeight)?.Policy ?? LinearPolicy.Default;
         var old = Weight;
-        Weight = merged.DetachFromDisposeScope();
-        old.Dispose();
+        Weight = QuantizedWeight.Quantize(old, mode, groupSize, policy);
+        if (ownsOld) old.Dispose();
     }
 
     /// <summary>Keeps an adapter unmerged under <paramref name="adapter"/> for per-call selection.</summary>
@@ -132,8 +78,8 @@ public sealed class Qwen3Linear : IDisposable
     {
         if (_adapters.Remove(adapter, out var existing)) existing.Dispose();
         _adapters[adapter] = new LoraFactors(
-            a.to(ScalarType.Float32, Weight.device).contiguous(),
-            b.to(ScalarType.Float32, Weight.device).contiguous(),
+            a.to(ScalarType.Float32, Weight.Device).contiguous(),
+            b.to(ScalarType.Float32, Weight.Device).contiguous(),
             scale);
     }
 
