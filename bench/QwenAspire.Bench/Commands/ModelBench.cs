@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using QwenAspire.Engine;
 using QwenAspire.Engine.Model;
+using QwenAspire.Engine.Model.Weights;
 
 namespace QwenAspire.Bench.Commands;
 
@@ -30,12 +31,22 @@ internal static class ModelBench
         };
         if (cl.Get("prefill-block") is { } pb) policy = policy with { WidenBlockRows = int.Parse(pb, System.Globalization.CultureInfo.InvariantCulture) };
         if (cl.Get("kernel-chunks-upto") is { } kc) policy = policy with { KernelChunkMaxRows = int.Parse(kc, System.Globalization.CultureInfo.InvariantCulture) };
+        var quantization = WeightQuantizations.Parse(cl.Get("quantization"));
+        var group = cl.Int("group", ModelLoadOptions.DefaultQuantizationGroupSize);
+        var lmHead = (cl.Get("quantize-lm-head") ?? "true") == "true";
         TorchRuntime.SetThreads(threads);
 
         Console.WriteLine($"load avg before: {LoadAverage()}");
         var clock = Stopwatch.StartNew();
-        using var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions { DType = dtype, LinearPolicy = policy });
-        Console.WriteLine($"loaded {modelDir} as {model.DType} in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows, in chunks up to {policy.KernelChunkMaxRows} rows, widening blocks of {policy.WidenBlockRows} rows), RSS {Rss()}");
+        using var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions
+        {
+            DType = dtype,
+            LinearPolicy = policy,
+            Quantization = quantization,
+            QuantizationGroupSize = group,
+            QuantizeLmHead = lmHead,
+        });
+        Console.WriteLine($"loaded {modelDir} as {model.DType}, quantization {quantization.Name()} (group {group}, lm_head {(lmHead ? "quantized" : "dense")}) in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows, in chunks up to {policy.KernelChunkMaxRows} rows, widening blocks of {policy.WidenBlockRows} rows), RSS {Rss()}");
 
         var random = new Random(1234);
         var prompt = Enumerable.Range(0, promptLength).Select(_ => random.Next(0, 151643)).ToArray();
