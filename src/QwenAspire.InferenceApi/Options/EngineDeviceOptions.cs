@@ -1,9 +1,11 @@
 using Microsoft.Extensions.Options;
+using QwenAspire.Engine.Model.Weights;
 
 namespace QwenAspire.InferenceApi.Options;
 
 /// <summary>
-/// Where the engine runs, from the <c>engine</c> section (<c>engine.device</c>, <c>engine.threads</c>); the rest
+/// Where and how the engine runs, from the <c>engine</c> section (<c>engine.device</c>, <c>engine.threads</c>,
+/// <c>engine.quantization</c>); the rest
 /// of that section is the engine loop's own <see cref="QwenAspire.Engine.Generation.EngineOptions"/>.
 /// </summary>
 public sealed class EngineDeviceOptions
@@ -15,6 +17,12 @@ public sealed class EngineDeviceOptions
 
     /// <summary>Torch intra-op threads; 0 keeps torch's default (<c>--threads</c>).</summary>
     public int Threads { get; set; }
+
+    /// <summary>
+    /// none | int8 | int4 (<c>--quantization</c>): linear weights quantized at load from the bf16/f16/f32 checkpoint,
+    /// after a single merged adapter is folded in.
+    /// </summary>
+    public WeightQuantization Quantization { get; set; } = WeightQuantization.None;
 
     public static readonly string[] Devices = ["auto", "cpu", "cuda"];
 }
@@ -30,6 +38,8 @@ public sealed class EngineDeviceOptionsValidator(IConfiguration configuration) :
         var errors = new List<string>();
         if (!EngineDeviceOptions.Devices.Contains(o.Device, StringComparer.OrdinalIgnoreCase))
             errors.Add($"engine.device: '{o.Device}' is not one of {string.Join(", ", EngineDeviceOptions.Devices)}.");
+        if (!Enum.IsDefined(o.Quantization))
+            errors.Add($"engine.quantization: '{o.Quantization}' is not one of none, int8, int4.");
         if (o.Threads < 0)
             errors.Add($"engine.threads: must be 0 (torch default) or positive, got {o.Threads}.");
         foreach (var moved in new[] { "device", "threads" })
