@@ -22,6 +22,11 @@ internal static unsafe class QuantBlocks
             var qo = q + o * rowBytes;
             var so = s + (long)o * groups;
             var t = 0;
+            // 512-bit lanes have registers for 4 x rows (16 accumulators): each dequantized vector serves 4 FMAs.
+            if (TL.Count == 16)
+            {
+                for (; t + 4 <= rows; t += 4) Block4x4<TL, TV, TQ>(qo, rowBytes, so, groups, group, x + (long)t * n, n, y + (long)t * outF + o, outF);
+            }
             for (; t + 2 <= rows; t += 2) Block4x2<TL, TV, TQ>(qo, rowBytes, so, groups, group, x + (long)t * n, n, y + (long)t * outF + o, outF);
             if (t < rows) Block4x1<TL, TV, TQ>(qo, rowBytes, so, groups, group, x + (long)t * n, y + (long)t * outF + o);
         }
@@ -76,6 +81,63 @@ internal static unsafe class QuantBlocks
         y0[0] = TL.Sum(a00); y0[1] = TL.Sum(a10); y0[2] = TL.Sum(a20); y0[3] = TL.Sum(a30);
         var y1 = y0 + outF;
         y1[0] = TL.Sum(a01); y1[1] = TL.Sum(a11); y1[2] = TL.Sum(a21); y1[3] = TL.Sum(a31);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4x4<TL, TV, TQ>(byte* q0, long rowBytes, float* s0, int groups, int group, float* x0, int n, float* y0, int outF)
+        where TL : struct, IVectorLanes<TV> where TV : struct where TQ : struct, IQuantFormat
+    {
+        byte* q1 = q0 + rowBytes, q2 = q1 + rowBytes, q3 = q2 + rowBytes;
+        float* s1 = s0 + groups, s2 = s1 + groups, s3 = s2 + groups;
+        float* x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        TV a00 = TL.Zero, a10 = TL.Zero, a20 = TL.Zero, a30 = TL.Zero, a01 = TL.Zero, a11 = TL.Zero, a21 = TL.Zero, a31 = TL.Zero;
+        TV a02 = TL.Zero, a12 = TL.Zero, a22 = TL.Zero, a32 = TL.Zero, a03 = TL.Zero, a13 = TL.Zero, a23 = TL.Zero, a33 = TL.Zero;
+        var c = TL.Count;
+        for (var g = 0; g < groups; g++)
+        {
+            var end = (g + 1) * group;
+            for (var i = g * group; i < end; i += 2 * c)
+            {
+                TV p0 = TL.Load(x0 + i), r0 = TL.Load(x0 + i + c), p1 = TL.Load(x1 + i), r1 = TL.Load(x1 + i + c);
+                TV p2 = TL.Load(x2 + i), r2 = TL.Load(x2 + i + c), p3 = TL.Load(x3 + i), r3 = TL.Load(x3 + i + c);
+                TL.LoadQuant<TQ>(q0, i, out var l, out var h);
+                var k = TL.Broadcast(s0[g]);
+                l = TL.Mul(l, k);
+                h = TL.Mul(h, k);
+                a00 = TL.Fma(h, r0, TL.Fma(l, p0, a00)); a01 = TL.Fma(h, r1, TL.Fma(l, p1, a01));
+                a02 = TL.Fma(h, r2, TL.Fma(l, p2, a02)); a03 = TL.Fma(h, r3, TL.Fma(l, p3, a03));
+                TL.LoadQuant<TQ>(q1, i, out l, out h);
+                k = TL.Broadcast(s1[g]);
+                l = TL.Mul(l, k);
+                h = TL.Mul(h, k);
+                a10 = TL.Fma(h, r0, TL.Fma(l, p0, a10)); a11 = TL.Fma(h, r1, TL.Fma(l, p1, a11));
+                a12 = TL.Fma(h, r2, TL.Fma(l, p2, a12)); a13 = TL.Fma(h, r3, TL.Fma(l, p3, a13));
+                TL.LoadQuant<TQ>(q2, i, out l, out h);
+                k = TL.Broadcast(s2[g]);
+                l = TL.Mul(l, k);
+                h = TL.Mul(h, k);
+                a20 = TL.Fma(h, r0, TL.Fma(l, p0, a20)); a21 = TL.Fma(h, r1, TL.Fma(l, p1, a21));
+                a22 = TL.Fma(h, r2, TL.Fma(l, p2, a22)); a23 = TL.Fma(h, r3, TL.Fma(l, p3, a23));
+                TL.LoadQuant<TQ>(q3, i, out l, out h);
+                k = TL.Broadcast(s3[g]);
+                l = TL.Mul(l, k);
+                h = TL.Mul(h, k);
+                a30 = TL.Fma(h, r0, TL.Fma(l, p0, a30)); a31 = TL.Fma(h, r1, TL.Fma(l, p1, a31));
+                a32 = TL.Fma(h, r2, TL.Fma(l, p2, a32)); a33 = TL.Fma(h, r3, TL.Fma(l, p3, a33));
+            }
+        }
+        Store4(y0, TL.Sum(a00), TL.Sum(a10), TL.Sum(a20), TL.Sum(a30));
+        Store4(y0 + outF, TL.Sum(a01), TL.Sum(a11), TL.Sum(a21), TL.Sum(a31));
+        Store4(y0 + 2L * outF, TL.Sum(a02), TL.Sum(a12), TL.Sum(a22), TL.Sum(a32));
+        Store4(y0 + 3L * outF, TL.Sum(a03), TL.Sum(a13), TL.Sum(a23), TL.Sum(a33));
+    }
+
+    private static void Store4(float* y, float a, float b, float c, float d)
+    {
+        y[0] = a;
+        y[1] = b;
+        y[2] = c;
+        y[3] = d;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
