@@ -17,6 +17,13 @@ internal static unsafe class QuantBlocks
         var rowBytes = TQ.RowBytes(n);
         var groups = n / group;
         var o = o0;
+        if (rows >= DequantBlocks.MinRows && TL.Count == 16)
+        {
+            // Many rows: dequantize each 4-row block once, then f32 FMAs for every x row.
+            var whole = o0 + ((o1 - o0) & ~3);
+            DequantBlocks.Run<TL, TV, TQ>(x, rows, q, s, n, group, outF, y, o0, whole);
+            o = whole;
+        }
         for (; o + 4 <= o1; o += 4)
         {
             var qo = q + o * rowBytes;

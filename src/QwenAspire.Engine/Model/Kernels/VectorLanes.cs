@@ -11,6 +11,7 @@ internal unsafe interface IVectorLanes<TV> where TV : struct
     static abstract int Count { get; }
     static abstract TV Zero { get; }
     static abstract TV Load(float* p);
+    static abstract void Store(TV v, float* p);
     static abstract void LoadWeights<TF>(ushort* p, out TV lo, out TV hi) where TF : IWeightFormat;
     /// <summary>2·Count quantized weights from element <paramref name="i"/> of a packed row, as signed values (unscaled).</summary>
     static abstract void LoadQuant<TQ>(byte* row, int i, out TV lo, out TV hi) where TQ : IQuantFormat;
@@ -28,6 +29,9 @@ internal unsafe readonly struct Lanes256 : IVectorLanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Load(float* p) => Vector256.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector256<float> v, float* p) => v.Store(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LoadWeights<TF>(ushort* p, out Vector256<float> lo, out Vector256<float> hi) where TF : IWeightFormat
@@ -70,6 +74,9 @@ internal unsafe readonly struct Lanes512 : IVectorLanes<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Load(float* p) => Vector512.Load(p);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static void Store(Vector512<float> v, float* p) => v.Store(p);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void LoadWeights<TF>(ushort* p, out Vector512<float> lo, out Vector512<float> hi) where TF : IWeightFormat
