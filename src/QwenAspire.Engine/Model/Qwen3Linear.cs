@@ -100,7 +100,11 @@ public sealed class Qwen3Linear : IDisposable
     }
 }
 
-/// <summary>How reduced-precision weights are multiplied (see <see cref="Qwen3Linear"/>).</summary>
+/// <summary>
+/// How reduced-precision and quantized weights are multiplied (see <c>Weights/DenseWeight</c>, <c>Weights/QuantizedWeight</c>).
+/// Batched decode sends steps of 1–16 rows, so up to 16 rows go through the SIMD kernels, which read the weight
+/// once per step; above that (prefill) weights are widened/dequantized in blocks for libtorch's f32 GEMM.
+/// </summary>
 /// <param name="WidenAboveRows">Above this many rows a bf16/f16 weight is widened to f32 for the matmul.</param>
 /// <param name="KernelMaxRows">Up to this many rows a CPU bf16/f16 weight goes through the in-place SIMD GEMV
 /// (<c>Kernels/ReducedGemv</c>) instead of libtorch; 0 turns it off.</param>
@@ -108,7 +112,7 @@ public sealed class Qwen3Linear : IDisposable
 /// widened block stays in cache); 0 widens the whole weight at once.</param>
 /// <param name="KernelChunkMaxRows">Up to this many rows the SIMD GEMV runs in chunks of <paramref name="KernelMaxRows"/>
 /// rows instead of widening; 0 turns it off.</param>
-public sealed record LinearPolicy(int WidenAboveRows = 8, int KernelMaxRows = 8, int WidenBlockRows = 256, int KernelChunkMaxRows = 0)
+public sealed record LinearPolicy(int WidenAboveRows = 16, int KernelMaxRows = 16, int WidenBlockRows = 256, int KernelChunkMaxRows = 0)
 {
     public static LinearPolicy Default { get; } = new();
 }
