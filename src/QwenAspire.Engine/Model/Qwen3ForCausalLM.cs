@@ -36,7 +36,7 @@ public sealed class Qwen3ForCausalLM : IDisposable
     public Qwen3Config Config { get; }
     public ModelDType DType { get; }
     public Device Device { get; }
-    public Tensor EmbedTokens { get; }
+    public Tensor EmbedTokens { get; private set; }
     public Tensor Norm { get; }
     public IReadOnlyList<Qwen3DecoderLayer> Layers { get; }
     public Qwen3Linear LmHead { get; }
@@ -150,7 +150,16 @@ public sealed class Qwen3ForCausalLM : IDisposable
             throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize, $"the quantization group size must be a positive multiple of {Kernels.QuantGemv.GroupMultiple}.");
         foreach (var linear in _linears.Values) linear.Quantize(mode, groupSize);
         // A tied lm_head's dense weight is the embedding tensor, which stays (token lookup reads it).
-        if (lmHead) LmHead.Quantize(mode, groupSize, ownsOld: !TiedLmHead);
+        var tied = TiedLmHead;
+        if (lmHead) LmHead.Quantize(mode, groupSize, ownsOld: !tied);
+        if (!TiedLmHead)
+        {
+            // The embedding is usually a view of the memory-mapped checkpoint, which keeps the whole mapping (every
+            // page quantization touched counts in RSS) alive: an own copy lets the mapping go with the float weights.
+            var own = EmbedTokens.clone();
+            EmbedTokens.Dispose();
+            EmbedTokens = own;
+        }
         Quantization = mode;
     }
 
