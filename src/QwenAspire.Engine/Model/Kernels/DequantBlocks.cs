@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
 
 namespace QwenAspire.Engine.Model.Kernels;
 
@@ -30,6 +31,24 @@ internal static unsafe class DequantBlocks
                 var t = 0;
                 for (; t + 4 <= rows; t += 4) Block4x4<TL, TV>(w, n, x + (long)t * n, y + (long)t * outF + o, outF);
                 for (; t < rows; t++) Block4x1<TL, TV>(w, n, x + (long)t * n, y + (long)t * outF + o);
+            }
+        }
+    }
+
+    /// <summary>Rows of a packed weight to f32 (rows, n): the prefill path's block dequantizer.</summary>
+    public static void DequantizeRows(byte* q, float* s, int rows, int n, int group, bool int4, float* w)
+    {
+        var groups = n / group;
+        for (var r = 0; r < rows; r++)
+        {
+            var dst = w + (long)r * n;
+            var scales = s + (long)r * groups;
+            switch (Vector512.IsHardwareAccelerated, int4)
+            {
+                case (true, false): Dequantize<Lanes512, Vector512<float>, Int8Format>(q + (long)r * n, scales, groups, group, dst); break;
+                case (true, true): Dequantize<Lanes512, Vector512<float>, Int4Format>(q + (long)r * (n / 2), scales, groups, group, dst); break;
+                case (false, false): Dequantize<Lanes256, Vector256<float>, Int8Format>(q + (long)r * n, scales, groups, group, dst); break;
+                default: Dequantize<Lanes256, Vector256<float>, Int4Format>(q + (long)r * (n / 2), scales, groups, group, dst); break;
             }
         }
     }

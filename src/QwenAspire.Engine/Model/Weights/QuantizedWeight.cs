@@ -61,7 +61,8 @@ public sealed class QuantizedWeight : LinearWeight
     public override Tensor Project(Tensor x)
     {
         var rows = x.shape[0];
-        if (rows <= Policy.KernelMaxRows && UsesKernel && x.device_type == DeviceType.CPU) return ProjectWithKernel(x);
+        if (UsesKernel && x.device_type == DeviceType.CPU)
+            return rows <= Policy.KernelMaxRows ? ProjectWithKernel(x) : ProjectDequantizingBlocks(x);
         return ProjectWithTorch(x);
     }
 
@@ -99,6 +100,37 @@ public sealed class QuantizedWeight : LinearWeight
             var n = Math.Min(block, outF - o0);
             var w = WeightQuantizer.Dequantize(Packed, Scales, Quantization, GroupSize, o0, n); // (n, in)
             y.narrow(1, o0, n).copy_(nn.functional.linear(x, w));
+        }
+        return y;
+    }
+
+    /// <summary>
+    /// CPU prefill: x (T, in) → (T, out), WidenBlockRows weight rows at a time dequantized by the SIMD loop into one
+    /// reused f32 scratch (one pass, stays in cache) for libtorch's f32 GEMM.
+    /// </summary>
+    internal unsafe Tensor ProjectDequantizingBlocks(Tensor x)
+    {
+        var outF = OutFeatures;
+        var inF = (int)InFeatures;
+        var block = Policy.WidenBlockRows > 0 ? (long)Policy.WidenBlockRows : outF;
+        var y = empty(x.shape[0], outF, ScalarType.Float32); // (T, out)
+        using var scratch = empty(Math.Min(block, outF), inF, ScalarType.Float32); // (block, in)
+        var rowBytes = Quantization == WeightQuantization.Int4 ? inF / 2 : inF;
+        var groups = inF / GroupSize;
+        fixed (byte* qp = Packed.bytes)
+        fixed (byte* sp = Scales.bytes)
+        fixed (byte* wp = scratch.bytes)
+        {
+            for (long o0 = 0; o0 < outF; o0 += block)
+            {
+                var n = Math.Min(block, outF - o0);
+                Kernels.DequantBlocks.DequantizeRows(qp + o0 * rowBytes, (float*)sp + o0 * groups, (int)n, inF, GroupSize,
+                    Quantization == WeightQuantization.Int4, (float*)wp);
+                using var w = scratch.narrow(0, 0, n);
+                using var part = nn.functional.linear(x, w); // (T, n)
+                using var dst = y.narrow(1, o0, n);
+                dst.copy_(part);
+            }
         }
         return y;
     }

@@ -57,6 +57,23 @@ public sealed class QuantizedWeightTests
     [Theory]
     [InlineData(WeightQuantization.Int8)]
     [InlineData(WeightQuantization.Int4)]
+    public void PrefillBlocksMatchThePureTorchPath(WeightQuantization mode)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(2);
+        var w = randn(301, 128).mul_(0.05).to(ScalarType.BFloat16);
+        var x = randn(40, 128);
+        using var weight = QuantizedWeight.Quantize(new DenseWeight(w.alias(), LinearPolicy.Default), mode, 32, new LinearPolicy(KernelMaxRows: 16, WidenBlockRows: 64));
+        var blocks = weight.ProjectDequantizingBlocks(x);
+        var torchPath = weight.ProjectWithTorch(x);
+        var diff = blocks.sub(torchPath).abs().max().item<float>();
+        Assert.True(diff <= 1e-5 * Math.Max(1, torchPath.abs().max().item<float>()), $"max |blocks − torch| = {diff}");
+        Assert.Equal(0f, weight.Project(x).sub(blocks).abs().max().item<float>());
+    }
+
+    [Theory]
+    [InlineData(WeightQuantization.Int8)]
+    [InlineData(WeightQuantization.Int4)]
     public void ProjectionStaysWithinTheRoundingBoundOfTheFloatWeight(WeightQuantization mode)
     {
         using var scope = NewDisposeScope();
