@@ -7,6 +7,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "bench-model" => ModelBench.Run(args[1..]),
     "bench-gemv" => GemvBench.Run(args[1..]),
     "bench-attention" => AttentionBench.Run(args[1..]),
+    "bench-quality" => QualityBench.Run(args[1..]),
     "bench-tokenizer" => await TokenizerBench.RunAsync(args[1..]),
     "bench-template" => TemplateBench.Run(args[1..]),
     "bench-serve" => await ServeBench.RunAsync(args[1..]),
@@ -20,8 +21,11 @@ static int Usage()
           make-model      --preset tiny|tiny-untied|tiny-bf16|qwen3-1.7b|scripted|scripted-tool-call --out DIR [--seed N] [--lora DIR] [--lora-preset lora-all|lora-rs]
           bench-model     --model DIR [--threads 2] [--dtype bf16|f32|f16] [--prompt 512] [--decode 128] [--widen-above N] [--kernel on|off]
                           [--batch 1,4,8,16] [--context 256] [--batch-steps 16] [--kv-dtype bf16,f32] [--attention auto|torch] [--adapters DIR,DIR]
+                          [--quantization none|int8|int4] [--group 32] [--quantize-lm-head true|false]
           bench-attention [--threads 2] [--batch 1,8,16] [--context 256,1024,4096] [--seconds 0.5]
-          bench-gemv      [--threads 2] [--dtype bf16|f16] [--shapes 6144x2048,...] [--rows 1,2,4,8] [--seconds 1]
+          bench-gemv      [--threads 2] [--dtype bf16|f16] [--shapes 6144x2048,...] [--rows 1,4,8,16] [--seconds 1]
+                          [--quantization none|int8|int4] [--group 32]
+          bench-quality   --model DIR [--tokens 64] [--modes int8,int4] [--group 32] [--quantize-lm-head true|false] [--threads 2]
           bench-tokenizer [--kb 100] [--runs N]
           bench-template  [--iterations N] [--turns N]
           bench-serve     --url URL --api-key KEY | --spawn-server --model-dir DIR [--dtype bf16] [--threads 2]

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using QwenAspire.Engine;
 using QwenAspire.Engine.Model;
 using QwenAspire.Engine.Model.Lora;
+using QwenAspire.Engine.Model.Weights;
 
 namespace QwenAspire.Bench.Commands;
 
@@ -32,12 +33,22 @@ internal static class ModelBench
         };
         if (cl.Get("prefill-block") is { } pb) policy = policy with { WidenBlockRows = int.Parse(pb, System.Globalization.CultureInfo.InvariantCulture) };
         if (cl.Get("kernel-chunks-upto") is { } kc) policy = policy with { KernelChunkMaxRows = int.Parse(kc, System.Globalization.CultureInfo.InvariantCulture) };
+        var quantization = WeightQuantizations.Parse(cl.Get("quantization"));
+        var group = cl.Int("group", ModelLoadOptions.DefaultQuantizationGroupSize);
+        var lmHead = (cl.Get("quantize-lm-head") ?? "true") == "true";
         TorchRuntime.SetThreads(threads);
 
         Console.WriteLine($"load avg before: {LoadAverage()}");
         var clock = Stopwatch.StartNew();
-        using var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions { DType = dtype, LinearPolicy = policy });
-        Console.WriteLine($"loaded {modelDir} as {model.DType} in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows, in chunks up to {policy.KernelChunkMaxRows} rows, widening blocks of {policy.WidenBlockRows} rows), RSS {Rss()}");
+        using var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions
+        {
+            DType = dtype,
+            LinearPolicy = policy,
+            Quantization = quantization,
+            QuantizationGroupSize = group,
+            QuantizeLmHead = lmHead,
+        });
+        Console.WriteLine($"loaded {modelDir} as {model.DType}, quantization {quantization.Name()} (group {group}, lm_head {(lmHead ? "quantized" : "dense")}) in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows, in chunks up to {policy.KernelChunkMaxRows} rows, widening blocks of {policy.WidenBlockRows} rows), RSS {Rss()}");
 
         var batches = (cl.Get("batch") ?? "1,4,8,16").Split(',').Select(int.Parse).ToArray();
         var context = cl.Int("context", 256);
