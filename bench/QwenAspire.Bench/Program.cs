@@ -5,6 +5,7 @@ return args.Length == 0 ? Usage() : args[0] switch
 {
     "make-model" => MakeModel.Run(args[1..]),
     "make-gguf" => MakeGguf.Run(args[1..]),
+    "make-lora" => MakeLora.Run(args[1..]),
     "bench-model" => ModelBench.Run(args[1..]),
     "bench-gemv" => GemvBench.Run(args[1..]),
     "bench-tokenizer" => await TokenizerBench.RunAsync(args[1..]),
@@ -19,12 +20,12 @@ static int Usage()
         usage: QwenAspire.Bench <command> [options]
           make-model      --preset tiny|tiny-untied|tiny-bf16|qwen3-1.7b|scripted|scripted-tool-call --out DIR [--seed N] [--lora DIR] [--lora-preset lora-all|lora-rs]
           {MakeGguf.UsageText}
+          {MakeLora.UsageText}
           bench-model     --model DIR [--threads 2] [--dtype bf16|f32|f16] [--prompt 512] [--decode 128] [--widen-above N] [--kernel on|off]
           bench-gemv      [--threads 2] [--dtype bf16|f16] [--shapes 6144x2048,...] [--rows 1,2,4,8] [--seconds 1]
           bench-tokenizer [--kb 100] [--runs N]
           bench-template  [--iterations N] [--turns N]
-          bench-serve     --url URL --api-key KEY | --spawn-server --model-dir DIR [--dtype bf16] [--threads 2]
-                          [--model NAME] [--concurrency 1,4,8] [--requests-per-worker 2] [--max-tokens 64]
+          {ServeBench.UsageText}
         """);
     return 2;
 }
