@@ -6,18 +6,27 @@ namespace QwenAspire.Bench.Commands;
 /// <summary>
 /// <c>make-gguf</c>: converts one of our Qwen3 HF folders to a BF16 or F32 GGUF for llama.cpp, so
 /// llama-bench and llama-server run the very weights our server runs (ANCHORS.md); quantize it
-/// further with llama-quantize.
+/// further with llama-quantize. With <c>--lora</c> it converts a PEFT adapter for llama-server's <c>--lora</c>.
 /// </summary>
 internal static class MakeGguf
 {
-    public const string UsageText = "make-gguf       --model DIR --out FILE.gguf [--type bf16|f32]";
+    public const string UsageText = "make-gguf       (--model DIR [--type bf16|f32] | --lora ADAPTER_DIR) --out FILE.gguf";
 
     public static int Run(string[] args)
     {
         try
         {
             var cl = new CommandLine(args);
-            string modelDir = cl.Require("model"), outPath = cl.Require("out");
+            string outPath = cl.Require("out");
+            if (cl.Get("lora") is { } adapterDir)
+            {
+                if (cl.Get("model") is not null) throw new ArgumentException("--model and --lora exclude each other (a LoRA GGUF is written on its own).");
+                if (!Directory.Exists(adapterDir)) throw new ArgumentException($"--lora: folder '{adapterDir}' does not exist.");
+                LoraToGguf.Convert(adapterDir, outPath, Console.WriteLine);
+                Console.WriteLine($"wrote {outPath} ({new FileInfo(outPath).Length:N0} bytes)");
+                return 0;
+            }
+            string modelDir = cl.Require("model");
             var type = (cl.Get("type") ?? "bf16") switch
             {
                 "bf16" => GgmlType.BF16,

@@ -15,7 +15,8 @@ namespace QwenAspire.Bench.Commands;
 internal static class ServeBench
 {
     public const string UsageText =
-        "bench-serve     (--url URL --api-key KEY | --spawn-server --model-dir DIR [--dtype bf16|f16|f32] [--threads 2] [--server-dll PATH])\n" +
+        "bench-serve     (--url URL --api-key KEY | --spawn-server --model-dir DIR [--dtype bf16|f16|f32] [--threads 2] [--server-dll PATH]\n" +
+        "                                                  [--server-lora NAME=DIR,NAME=DIR])\n" +
         "                [--model NAME] [--scenarios levels,adapters,prefix] [--concurrency 1,4,8,16] [--requests-per-worker 2] [--max-tokens 64] [--warmup 1]\n" +
         "                [--adapters NAME,NAME | --lora-count N] [--adapter-concurrency 8] [--prefix-tokens 1000] [--prefix-warm 4] [--prefix-concurrency 0]\n" +
         "                [--anchors FILE] [--save-anchors FILE --label BF16|Q8_0|...]";
@@ -46,7 +47,7 @@ internal static class ServeBench
                 apiKey = o.ApiKey ?? "bench-" + Guid.NewGuid().ToString("N");
                 Console.WriteLine($"starting {dll} --model {o.ModelDir} --dtype {o.Dtype ?? "(server default)"} --threads {o.Threads}");
                 var started = System.Diagnostics.Stopwatch.StartNew();
-                server = ServerProcess.Start(dll, o.ModelDir!, apiKey, o.Dtype, o.Threads);
+                server = ServerProcess.Start(dll, o.ModelDir!, apiKey, o.Dtype, o.Threads, o.ServerLoras);
                 await server.WaitReadyAsync(o.StartupTimeout, cts.Token);
                 Console.WriteLine($"server ready at {server.Url} after {started.Elapsed.TotalSeconds:0.0} s");
                 url = server.Url;
@@ -172,7 +173,7 @@ internal static class ServeBench
         bool Spawn, string? Url, string? ApiKey, string? Model, string? ModelDir, string? Dtype, int Threads, string? ServerDll,
         int[] Concurrency, int RequestsPerWorker, int MaxTokens, int Warmup, TimeSpan StartupTimeout, TimeSpan RequestTimeout,
         string[] Scenarios, string[] Adapters, int LoraCount, int AdapterConcurrency, int PrefixTokens, int PrefixWarm, int PrefixConcurrency,
-        string? AnchorsFile, string? SaveAnchors, string? Label)
+        string? AnchorsFile, string? SaveAnchors, string? Label, string[] ServerLoras)
     {
         public static Options Parse(CommandLine cl, bool spawn)
         {
@@ -186,7 +187,12 @@ internal static class ServeBench
                 TimeSpan.FromSeconds(cl.Int("startup-timeout", 900)), TimeSpan.FromSeconds(cl.Int("request-timeout", 900)),
                 List(cl.Get("scenarios") ?? "levels"), List(cl.Get("adapters") ?? ""), cl.Int("lora-count", 0), cl.Int("adapter-concurrency", 8),
                 cl.Int("prefix-tokens", 1000), cl.Int("prefix-warm", 4), cl.Int("prefix-concurrency", 0),
-                cl.Get("anchors"), cl.Get("save-anchors"), cl.Get("label"));
+                cl.Get("anchors"), cl.Get("save-anchors"), cl.Get("label"), List(cl.Get("server-lora") ?? ""));
+            if (o.ServerLoras.FirstOrDefault(l => l.IndexOf('=') is <= 0) is { } badLora)
+                throw new ArgumentException($"--server-lora: '{badLora}' is not NAME=DIR.");
+            if (o.ServerLoras.Length > 0 && !spawn) throw new ArgumentException("--server-lora needs --spawn-server (a running server has its adapters already).");
+            // The spawned server's adapters are the ones to spread the adapters scenario over, unless named otherwise.
+            if (o.Adapters.Length == 0 && o.ServerLoras.Length > 0) o = o with { Adapters = [.. o.ServerLoras.Select(l => l[..l.IndexOf('=')])] };
             if (o.Scenarios.FirstOrDefault(s => s is not ("levels" or "adapters" or "prefix")) is { } unknown)
                 throw new ArgumentException($"--scenarios: '{unknown}' is not one of levels, adapters, prefix.");
             if (o.Scenarios.Contains("adapters") && o.Adapters.Length == 0 && o.LoraCount <= 0)

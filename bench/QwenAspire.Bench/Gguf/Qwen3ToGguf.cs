@@ -112,7 +112,7 @@ internal static class Qwen3ToGguf
     }
 
     /// <summary>Streams one tensor from the safetensors file, converting in chunks so a 600 MB embedding needs no 600 MB buffer.</summary>
-    private static void CopyConverted(SafeTensorsHeader header, SafeTensorInfo info, GgmlType target, Stream output)
+    internal static void CopyConverted(SafeTensorsHeader header, SafeTensorInfo info, GgmlType target, Stream output)
     {
         const int ChunkElements = 1 << 22;
         using var input = new FileStream(header.Path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
