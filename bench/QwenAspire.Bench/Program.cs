@@ -4,6 +4,8 @@ using QwenAspire.Bench.Commands;
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "make-model" => MakeModel.Run(args[1..]),
+    "make-gguf" => MakeGguf.Run(args[1..]),
+    "make-lora" => MakeLora.Run(args[1..]),
     "bench-model" => ModelBench.Run(args[1..]),
     "bench-gemv" => GemvBench.Run(args[1..]),
     "bench-attention" => AttentionBench.Run(args[1..]),
@@ -16,9 +18,11 @@ return args.Length == 0 ? Usage() : args[0] switch
 
 static int Usage()
 {
-    Console.Error.WriteLine("""
+    Console.Error.WriteLine($"""
         usage: QwenAspire.Bench <command> [options]
           make-model      --preset tiny|tiny-untied|tiny-bf16|qwen3-1.7b|scripted|scripted-tool-call --out DIR [--seed N] [--lora DIR] [--lora-preset lora-all|lora-rs]
+          {MakeGguf.UsageText}
+          {MakeLora.UsageText}
           bench-model     --model DIR [--threads 2] [--dtype bf16|f32|f16] [--prompt 512] [--decode 128] [--widen-above N] [--kernel on|off]
                           [--batch 1,4,8,16] [--context 256] [--batch-steps 16] [--kv-dtype bf16,f32] [--attention auto|torch] [--adapters DIR,DIR]
                           [--quantization none|int8|int4] [--group 32] [--quantize-lm-head true|false]
@@ -28,8 +32,7 @@ static int Usage()
           bench-quality   --model DIR [--tokens 64] [--modes int8,int4] [--group 32] [--quantize-lm-head true|false] [--threads 2]
           bench-tokenizer [--kb 100] [--runs N]
           bench-template  [--iterations N] [--turns N]
-          bench-serve     --url URL --api-key KEY | --spawn-server --model-dir DIR [--dtype bf16] [--threads 2]
-                          [--model NAME] [--concurrency 1,4,8] [--requests-per-worker 2] [--max-tokens 64]
+          {ServeBench.UsageText}
         """);
     return 2;
 }
