@@ -50,6 +50,11 @@ public sealed record ApiError(int Status, string Message, string Type, string? P
             "The model is still loading; retry shortly." + (detail is null ? "" : " " + detail), "server_error", null, "model_not_ready",
             TimeSpan.FromSeconds(5));
 
+    public static ApiError ShuttingDown() =>
+        new(StatusCodes.Status503ServiceUnavailable,
+            "The server is shutting down and takes no new requests; retry on another instance or after it restarts.",
+            "server_error", null, "server_shutting_down", TimeSpan.FromSeconds(5));
+
     public static ApiError Overloaded(TimeSpan retryAfter) =>
         new(StatusCodes.Status429TooManyRequests,
             $"The server is busy (request queue full); retry after {Math.Ceiling(retryAfter.TotalSeconds):0} s.",

@@ -23,6 +23,7 @@ public static class InferenceApiServices
         services.AddSingleton(sp => new InferenceMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<ModelHost>();
         services.AddHostedService<ModelLoadingService>();
+        GracefulShutdown.AddGracefulShutdown(services);
         services.AddSingleton<ChatServing>();
         services.AddSingleton<CompletionServing>();
         services.AddSingleton<RuntimeLoraServing>();
