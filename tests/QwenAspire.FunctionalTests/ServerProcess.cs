@@ -36,7 +36,8 @@ public sealed partial class ServerProcess : IDisposable
         StartRaw(log, ["--host", "127.0.0.1", "--port", "0", "--api-key", TestApp.Key, .. args]);
 
     /// <summary>Starts the server with exactly <paramref name="args"/>.</summary>
-    public static ServerProcess StartRaw(ITestOutputHelper? log, IEnumerable<string> args, string? workingDirectory = null)
+    public static ServerProcess StartRaw(ITestOutputHelper? log, IEnumerable<string> args, string? workingDirectory = null,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var info = new ProcessStartInfo("dotnet")
         {
@@ -49,6 +50,7 @@ public sealed partial class ServerProcess : IDisposable
         foreach (var arg in args) info.ArgumentList.Add(arg);
         info.Environment.Remove("ASPNETCORE_URLS");
         info.Environment["Logging__Console__FormatterName"] = "simple";
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         var server = new ServerProcess(new Process { StartInfo = info, EnableRaisingEvents = true }, log);
         server._process.OutputDataReceived += (_, e) => server.OnLine(e.Data);
         server._process.ErrorDataReceived += (_, e) => server.OnLine(e.Data);

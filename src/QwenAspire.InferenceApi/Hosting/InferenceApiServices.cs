@@ -14,6 +14,9 @@ public static class InferenceApiServices
     public static WebApplicationBuilder AddInferenceApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // "Hosting failed to start" comes with the whole trace; StartupGuard reports those failures in one line
+        // (and prints the trace itself when the failure is unexpected).
+        builder.Logging.AddFilter(StartupGuard.HostLogCategory, LogLevel.Critical);
         services.AddServiceOptions();
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelEndpointSetup>();
         services.AddInferenceApiProtocol();
