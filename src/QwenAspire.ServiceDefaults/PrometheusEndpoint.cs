@@ -80,17 +80,25 @@ internal static class PrometheusEndpoint
             return next(context);
 
         context.Response.StatusCode = StatusCodes.Status401Unauthorized;
+        // The API's envelope: all four keys (param null), missing_api_key vs invalid_api_key as on every other route.
         return context.Response.WriteAsJsonAsync(new
         {
             error = new
             {
-                message = $"The metrics endpoint needs a key (Authorization: Bearer or x-api-key); set {PrometheusEndpointOptions.SectionName}:Public=true to serve it without one.",
-                type = "authentication_error",
+                message = key is null
+                    ? $"The metrics endpoint needs a key (Authorization: Bearer or x-api-key); set {PrometheusEndpointOptions.SectionName}:Public=true to serve it without one."
+                    : "Incorrect API key provided for the metrics endpoint.",
+                type = "invalid_request_error",
                 param = (string?)null,
-                code = "invalid_api_key",
+                code = key is null ? "missing_api_key" : "invalid_api_key",
             },
-        });
+        }, s_envelopeJson);
     }
+
+    private static readonly System.Text.Json.JsonSerializerOptions s_envelopeJson = new(System.Text.Json.JsonSerializerDefaults.Web)
+    {
+        DefaultIgnoreCondition = System.Text.Json.Serialization.JsonIgnoreCondition.Never,
+    };
 
     private static string? ReadKey(HttpRequest request)
     {

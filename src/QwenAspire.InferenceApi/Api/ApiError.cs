@@ -50,6 +50,11 @@ public sealed record ApiError(int Status, string Message, string Type, string? P
             "The model is still loading; retry shortly." + (detail is null ? "" : " " + detail), "server_error", null, "model_not_ready",
             TimeSpan.FromSeconds(5));
 
+    public static ApiError ShuttingDown() =>
+        new(StatusCodes.Status503ServiceUnavailable,
+            "The server is shutting down and takes no new requests; retry on another instance or after it restarts.",
+            "server_error", null, "server_shutting_down", TimeSpan.FromSeconds(5));
+
     public static ApiError Overloaded(TimeSpan retryAfter) =>
         new(StatusCodes.Status429TooManyRequests,
             $"The server is busy (request queue full); retry after {Math.Ceiling(retryAfter.TotalSeconds):0} s.",
@@ -62,8 +67,15 @@ public sealed record ApiError(int Status, string Message, string Type, string? P
     public static ApiError NotFoundRoute(string method, string path) =>
         new(StatusCodes.Status404NotFound, $"No route for {method} {path}.", InvalidRequest, null, "not_found");
 
+    public static ApiError UnsupportedMediaType(string? contentType) =>
+        new(StatusCodes.Status415UnsupportedMediaType,
+            $"The request body must be JSON (Content-Type: application/json); got {(string.IsNullOrEmpty(contentType) ? "no Content-Type" : $"'{Truncate(contentType, 100)}'")}.",
+            InvalidRequest, null, "unsupported_media_type");
+
     public static ApiError MethodNotAllowed(string method, string path) =>
         new(StatusCodes.Status405MethodNotAllowed, $"Method {method} is not allowed on {path}.", InvalidRequest, null, "method_not_allowed");
+
+    private static string Truncate(string text, int max) => text.Length <= max ? text : text[..max] + "…";
 
     public ErrorResponse ToResponse() => new(new ErrorInfo(Message, Type, Param, Code));
 

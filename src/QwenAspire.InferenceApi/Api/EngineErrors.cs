@@ -8,6 +8,8 @@ public static class EngineErrors
     public static ApiError? From(Exception ex) => ex switch
     {
         EngineOverloadedException overloaded => ApiError.Overloaded(overloaded.RetryAfter),
+        // Submitted in the moment between the shutdown check and the engine closing its queue.
+        ObjectDisposedException => ApiError.ShuttingDown(),
         ContextLengthExceededException tooLong => ApiError.ContextLengthExceeded(tooLong.PromptTokens, tooLong.MaxContextLength),
         ArgumentException argument => ApiError.BadRequest(argument.Message, WireName(argument.ParamName)),
         _ => null,

@@ -12,9 +12,12 @@ public sealed partial class ExceptionBarrierMiddleware(RequestDelegate next, ILo
         {
             await next(context);
         }
-        catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+        catch (Exception ex) when (ClientGone(context, ex))
         {
-            // The client left; there is no one to answer.
+            // The client left (reset, closed mid-body or mid-stream): nothing to answer and nothing wrong here.
+            LogClientGone(logger, context.TraceIdentifier, context.Request.Method, context.Request.Path, ex.GetType().Name, ex.Message);
+            // Without this Kestrel tries to drain the body of a dead connection and logs that as an error.
+            context.Abort();
         }
         catch (BadHttpRequestException ex) when (!context.Response.HasStarted)
         {
@@ -35,6 +38,15 @@ public sealed partial class ExceptionBarrierMiddleware(RequestDelegate next, ILo
             await ApiError.Internal(context.TraceIdentifier).WriteAsync(context);
         }
     }
+
+    /// <summary>A reset or abort by the client, as opposed to a failure of the server.</summary>
+    public static bool ClientGone(HttpContext context, Exception ex) =>
+        context.RequestAborted.IsCancellationRequested && ex is OperationCanceledException or IOException
+        || ex is Microsoft.AspNetCore.Connections.ConnectionResetException
+        || ex is Microsoft.AspNetCore.Connections.ConnectionAbortedException;
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Client went away during {RequestId} ({Method} {Path}): {Kind}: {Reason}")]
+    private static partial void LogClientGone(ILogger logger, string requestId, string method, string path, string kind, string reason);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Unhandled error in request {RequestId} ({Method} {Path}).")]
     private static partial void LogUnhandled(ILogger logger, string requestId, string method, string path, Exception exception);

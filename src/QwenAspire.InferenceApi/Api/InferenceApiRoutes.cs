@@ -12,6 +12,7 @@ public static class InferenceApiRoutes
     public static WebApplication UseInferenceApiPipeline(this WebApplication app)
     {
         app.UseMiddleware<ExceptionBarrierMiddleware>();
+        app.UseMiddleware<RequestBodyLimitMiddleware>();
         app.UseStatusCodePages(async context =>
         {
             var http = context.HttpContext;
@@ -20,6 +21,7 @@ public static class InferenceApiRoutes
             {
                 StatusCodes.Status404NotFound => ApiError.NotFoundRoute(http.Request.Method, http.Request.Path),
                 StatusCodes.Status405MethodNotAllowed => ApiError.MethodNotAllowed(http.Request.Method, http.Request.Path),
+                StatusCodes.Status415UnsupportedMediaType => ApiError.UnsupportedMediaType(http.Request.ContentType),
                 _ => null,
             };
             if (error is not null) await error.WriteAsync(http);

@@ -26,20 +26,41 @@ public sealed partial class JsonBodyReader(ILogger<JsonBodyReader> logger)
         T? body;
         var pipe = request.BodyReader;
         ReadResult read;
+        // A body without Content-Length (chunked) is only known to be too large while it is read.
+        long? limit = RequestBodyLimitMiddleware.LimitOf(request.HttpContext);
         try
         {
-            // The whole body first (Kestrel caps it at server.max_request_body_bytes): its text is checked before any
+            // The whole body first (at most server.max_request_body_bytes): its text is checked before any
             // field is bound, then bound from the same buffer.
             while (true)
             {
                 read = await pipe.ReadAsync(request.HttpContext.RequestAborted);
+                if (read.Buffer.Length > limit)
+                {
+                    pipe.AdvanceTo(read.Buffer.End);
+                    if (!await RequestBodyLimitMiddleware.TryDrainAsync(request.HttpContext))
+                        request.HttpContext.Response.Headers.Connection = "close";
+                    return (null, ApiError.BodyTooLarge(limit));
+                }
                 if (read.IsCompleted || read.IsCanceled) break;
                 pipe.AdvanceTo(read.Buffer.Start, read.Buffer.End);
             }
         }
         catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
         {
-            return (null, ApiError.BodyTooLarge(request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize));
+            request.HttpContext.Response.Headers.Connection = "close";
+            return (null, ApiError.BodyTooLarge(limit ?? request.HttpContext.Features.Get<Microsoft.AspNetCore.Http.Features.IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize));
+        }
+        catch (BadHttpRequestException ex)
+        {
+            // Malformed framing (a bad chunk header, a truncated body): the client's fault, not ours.
+            return (null, new ApiError(ex.StatusCode, "The request body could not be read: " + ex.Message, ApiError.InvalidRequest, null, "bad_request"));
+        }
+        catch (IOException ex) when (!request.HttpContext.RequestAborted.IsCancellationRequested && ex is not Microsoft.AspNetCore.Connections.ConnectionResetException)
+        {
+            // Kestrel reports an overflowing chunk size as a plain IOException ("Bad chunk size data").
+            request.HttpContext.Response.Headers.Connection = "close";
+            return (null, ApiError.BadRequest("The request body could not be read: " + ex.Message, null, "bad_request"));
         }
         try
         {

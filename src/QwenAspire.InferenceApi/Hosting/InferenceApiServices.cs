@@ -14,6 +14,9 @@ public static class InferenceApiServices
     public static WebApplicationBuilder AddInferenceApi(this WebApplicationBuilder builder)
     {
         var services = builder.Services;
+        // "Hosting failed to start" comes with the whole trace; StartupGuard reports those failures in one line
+        // (and prints the trace itself when the failure is unexpected).
+        builder.Logging.AddFilter(StartupGuard.HostLogCategory, LogLevel.Critical);
         services.AddServiceOptions();
         services.AddSingleton<IConfigureOptions<KestrelServerOptions>, KestrelEndpointSetup>();
         services.AddInferenceApiProtocol();
@@ -23,6 +26,7 @@ public static class InferenceApiServices
         services.AddSingleton(sp => new InferenceMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
         services.AddSingleton<ModelHost>();
         services.AddHostedService<ModelLoadingService>();
+        GracefulShutdown.AddGracefulShutdown(services);
         services.AddSingleton<ChatServing>();
         services.AddSingleton<CompletionServing>();
         services.AddSingleton<RuntimeLoraServing>();

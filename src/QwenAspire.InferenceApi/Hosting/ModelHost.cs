@@ -11,8 +11,13 @@ public sealed class ModelHost
 {
     private volatile ServedModels? _models;
     private volatile string _status = "starting";
+    private volatile bool _shuttingDown;
+    private readonly Lock _drainGate = new();
+    private Task? _drain;
 
-    public bool IsReady => _models is not null;
+    /// <summary>Loaded and not shutting down: <c>/health</c> turns 503 on SIGTERM so balancers stop sending.</summary>
+    public bool IsReady => _models is not null && !_shuttingDown;
+    public bool ShuttingDown => _shuttingDown;
     public string Status => _status;
 
     public void ReportProgress(string status) => _status = status;
@@ -21,6 +26,19 @@ public sealed class ModelHost
     {
         _models = models;
         _status = "ready";
+        if (_shuttingDown) BeginShutdown(); // loaded while the host was already stopping
+    }
+
+    /// <summary>
+    /// New requests get 503 from now on; the engine stops admitting and drains (its own shutdown timeout).
+    /// Its owner still awaits the same disposal before freeing the model.
+    /// </summary>
+    public void BeginShutdown()
+    {
+        _shuttingDown = true;
+        _status = "shutting down";
+        if (_models?.Engine is IAsyncDisposable engine)
+            lock (_drainGate) _drain ??= engine.DisposeAsync().AsTask();
     }
 
     public void SetFailed(string reason) => _status = "failed: " + reason;
@@ -29,7 +47,8 @@ public sealed class ModelHost
     public bool TryGetModels(out ServedModels models, out ApiError? notReady)
     {
         models = _models!;
-        notReady = models is null ? ApiError.NotReady($"Status: {_status}.") : null;
-        return models is not null;
+        notReady = _shuttingDown ? ApiError.ShuttingDown()
+            : models is null ? ApiError.NotReady($"Status: {_status}.") : null;
+        return notReady is null;
     }
 }

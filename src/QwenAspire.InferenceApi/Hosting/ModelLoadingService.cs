@@ -50,11 +50,17 @@ public sealed partial class ModelLoadingService(
         catch (Exception ex)
         {
             host.SetFailed(ex.Message);
-            LogLoadFailed(_logger, ex.Message, ex);
+            // A broken or missing checkpoint is the user's to fix: its message names the file and the problem,
+            // a trace would only bury it. Anything else is a bug and keeps its trace.
+            if (IsExpectedLoadFailure(ex)) LogLoadFailedExpected(_logger, ex.Message);
+            else LogLoadFailed(_logger, ex.Message, ex);
             Environment.ExitCode = 1;
             lifetime.StopApplication();
         }
     }
+
+    internal static bool IsExpectedLoadFailure(Exception ex) => ex is ModelFormatException or IOException or UnauthorizedAccessException
+        or InvalidDataException or System.Text.Json.JsonException or ArgumentException or NotSupportedException or FormatException;
 
     private ServedModels Load(CancellationToken ct)
     {
@@ -168,6 +174,9 @@ public sealed partial class ModelLoadingService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Ready: serving {Models} (context {Context} tokens).")]
     private static partial void LogReady(ILogger logger, string models, int context);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "Model loading failed, stopping: {Reason}")]
+    private static partial void LogLoadFailedExpected(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "Model loading failed, stopping: {Reason}")]
     private static partial void LogLoadFailed(ILogger logger, string reason, Exception exception);

@@ -19,4 +19,11 @@ public sealed class ServerOptions
     /// <summary>Requests with a larger body get 413.</summary>
     [ConfigurationKeyName("max_request_body_bytes")]
     public long MaxRequestBodyBytes { get; set; } = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// Seconds a SIGTERM leaves in-flight requests to finish; then they end with finish_reason "abort" and
+    /// [DONE]. Becomes the engine's shutdown timeout; the host waits a little longer so those last events go out.
+    /// </summary>
+    [ConfigurationKeyName("shutdown_timeout")]
+    public double ShutdownTimeoutSeconds { get; set; } = 10;
 }

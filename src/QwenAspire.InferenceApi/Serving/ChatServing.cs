@@ -10,7 +10,7 @@ using QwenAspire.InferenceApi.Protocol;
 namespace QwenAspire.InferenceApi.Serving;
 
 /// <summary>Chat completions: render the conversation, submit it to the engine, then stream or aggregate.</summary>
-public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefaultsOptions> defaults, ILogger<ChatServing> logger)
+public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefaultsOptions> defaults, IOptions<EngineOptions> engine, ILogger<ChatServing> logger)
 {
     public async Task<IResult> HandleAsync(HttpContext context, ChatCompletionRequest request)
     {
@@ -35,7 +35,7 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
         bool parseTools = request.ToolsEnabled();
         var choices = requests.Select((_, i) => new ChatChoiceState(i, parseTools, models.Prompt)).ToArray();
         var ct = context.RequestAborted;
-        var (started, refused) = await ChoiceStreams.StartAsync(models, requests, activity, ct);
+        var (started, refused) = await ChoiceStreams.StartAsync(models, requests, engine.Value.MaxQueueLength, activity, ct);
         if (refused is not null) return refused.ToResult();
         await using var streams = started!;
 

@@ -47,9 +47,18 @@ public sealed class ChoiceStreams : IAsyncDisposable
     /// Submits the n generations of one request and waits for the first event, or returns the error the engine
     /// refused them with (before any token, so it can still be answered with a status code).
     /// </summary>
+    /// <param name="maxQueueLength">engine.max_queue_length: a request with more generations can never be admitted.</param>
     public static async Task<(ChoiceStreams? Streams, ApiError? Refused)> StartAsync(
-        ServedModels models, IReadOnlyList<GenerationRequest> requests, Activity? activity, CancellationToken cancellationToken)
+        ServedModels models, IReadOnlyList<GenerationRequest> requests, int maxQueueLength, Activity? activity, CancellationToken cancellationToken)
     {
+        if (requests.Count > maxQueueLength)
+        {
+            // All n are queued at once, so more than the queue holds is refused every time: not a retryable 429.
+            var never = ApiError.BadRequest($"The request asks for {requests.Count} generations (n × prompts) but the server queues at most " +
+                                            $"{maxQueueLength} (engine.max_queue_length); lower n.", "n", "invalid_value");
+            InferenceApiTelemetry.RecordError(activity, never.Code!, never.Message);
+            return (null, never);
+        }
         ChoiceStreams? streams = null;
         try
         {

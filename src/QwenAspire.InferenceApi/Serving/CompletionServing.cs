@@ -9,7 +9,7 @@ using QwenAspire.InferenceApi.Protocol;
 namespace QwenAspire.InferenceApi.Serving;
 
 /// <summary>Legacy completions: prompt text or token ids in, raw continuation out (no template, no parsing).</summary>
-public sealed class CompletionServing(ModelHost host, IOptions<GenerationDefaultsOptions> defaults, ILogger<CompletionServing> logger)
+public sealed class CompletionServing(ModelHost host, IOptions<GenerationDefaultsOptions> defaults, IOptions<EngineOptions> engine, ILogger<CompletionServing> logger)
 {
     public async Task<IResult> HandleAsync(HttpContext context, CompletionRequest request)
     {
@@ -43,7 +43,7 @@ public sealed class CompletionServing(ModelHost host, IOptions<GenerationDefault
 
         using var activity = InferenceApiTelemetry.StartGeneration("text_completion", request.Model!, requests[0].Sampling, id, requests.Count);
         var ct = context.RequestAborted;
-        var (started, refused) = await ChoiceStreams.StartAsync(models, requests, activity, ct);
+        var (started, refused) = await ChoiceStreams.StartAsync(models, requests, engine.Value.MaxQueueLength, activity, ct);
         if (refused is not null) return refused.ToResult();
         await using var streams = started!;
 

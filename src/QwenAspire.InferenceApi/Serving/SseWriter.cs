@@ -46,9 +46,11 @@ public sealed partial class SseWriter(HttpResponse response)
             await writeEvents(cancellationToken);
             await WriteDoneAsync(cancellationToken);
         }
-        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        catch (Exception ex) when (ex is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested
+                                   || ex is Microsoft.AspNetCore.Connections.ConnectionResetException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
         {
             // The client left: disposing the choice streams cancels the engine work.
+            LogClientGone(logger, responseId, ex.GetType().Name);
         }
         catch (Exception ex)
         {
@@ -87,6 +89,9 @@ public sealed partial class SseWriter(HttpResponse response)
     /// <summary>Text of one event as it goes on the wire (tests and docs).</summary>
     public static string Format<T>(T payload) =>
         "data: " + Encoding.UTF8.GetString(JsonSerializer.SerializeToUtf8Bytes(payload, ProtocolJson.Options)) + "\n\n";
+
+    [LoggerMessage(Level = LogLevel.Debug, Message = "Stream {ResponseId}: the client went away ({Kind}).")]
+    private static partial void LogClientGone(ILogger logger, string responseId, string kind);
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Stream {ResponseId} failed after it started.")]
     private static partial void LogStreamFailed(ILogger logger, string responseId, Exception exception);
