@@ -15,6 +15,7 @@ public static class SamplingMapper
     {
         // The prompt has been checked to leave room; a longer request is capped (finish_reason "length").
         int room = Math.Max(1, maxContextLength - promptLength);
+        RequestValidation.ParseLogitBias(r.LogitBias, out var bias); // validated already
         return new SamplingParams
         {
             Temperature = r.Temperature ?? defaults.Temperature,
@@ -30,6 +31,7 @@ public static class SamplingMapper
             StopTokenIds = r.StopTokenIds ?? [],
             IgnoreEos = r.IgnoreEos ?? false,
             Logprobs = logprobs,
+            LogitBias = bias.Count > 0 ? bias : null,
             SkipSpecialTokens = r.SkipSpecialTokens ?? true,
         };
     }
