@@ -10,6 +10,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "bench-tokenizer" => await TokenizerBench.RunAsync(args[1..]),
     "bench-template" => TemplateBench.Run(args[1..]),
     "bench-serve" => await ServeBench.RunAsync(args[1..]),
+    "bench-mask" => MaskBench.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -26,6 +27,7 @@ static int Usage()
           bench-template  [--iterations N] [--turns N]
           bench-serve     --url URL --api-key KEY | --spawn-server --model-dir DIR [--dtype bf16] [--threads 2]
                           [--model NAME] [--concurrency 1,4,8] [--requests-per-worker 2] [--max-tokens 64]
+          bench-mask      [--steps 300] [--vocab 151936] [--seed 1]
         """);
     return 2;
 }
