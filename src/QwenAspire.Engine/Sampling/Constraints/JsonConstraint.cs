@@ -77,6 +77,8 @@ public sealed class JsonConstraintProcessor : IForcingProcessor
     public void Process(Span<float> logits)
     {
         _mask = _constraint.MaskFor(_state);
+        if (_mask.Count == 0 && !_mask.EosAllowed)
+            throw new InvalidOperationException("No token of the vocabulary continues the constrained JSON output (the vocabulary cannot spell what the schema requires).");
         var need = _mask.Count + _constraint.Vocabulary.EosTokenIds.Length;
         if (_scratch.Length < need) _scratch = new float[need];
         _mask.Apply(logits, _constraint.Vocabulary.EosTokenIds, _scratch);

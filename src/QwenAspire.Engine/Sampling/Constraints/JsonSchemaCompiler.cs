@@ -6,7 +6,7 @@ namespace QwenAspire.Engine.Sampling.Constraints;
 /// <summary>
 /// Compiles a JSON Schema (the subset OpenAI structured outputs use, draft 2020-12 spelling) to a
 /// <see cref="SchemaNode"/> graph. Every keyword either shapes the grammar or is an annotation (title,
-/// description…); anything else is refused with a <see cref="JsonSchemaException"/> naming it, so no
+/// description…); anything else is refused with a <see cref="UnsupportedSchemaException"/> naming it, so no
 /// constraint is ever silently dropped. Objects are written in property order; extra keys are never written
 /// (valid whatever additionalProperties says). oneOf is generated as anyOf: its options must not overlap.
 /// </summary>
@@ -28,7 +28,7 @@ public sealed class JsonSchemaCompiler
 
     private JsonSchemaCompiler(JsonElement root) => _root = root;
 
-    /// <exception cref="JsonSchemaException">An unsupported keyword or an unsatisfiable/ill-formed schema.</exception>
+    /// <exception cref="UnsupportedSchemaException">An unsupported keyword or an unsatisfiable/ill-formed schema.</exception>
     public static SchemaNode Compile(JsonElement schema, string path = "schema")
     {
         var compiler = new JsonSchemaCompiler(schema);
@@ -45,8 +45,8 @@ public sealed class JsonSchemaCompiler
     private SchemaNode Node(JsonElement s, string path)
     {
         if (s.ValueKind == JsonValueKind.True) return SchemaNode.Any;
-        if (s.ValueKind == JsonValueKind.False) throw new JsonSchemaException(path, "the schema 'false' matches no value.");
-        if (s.ValueKind != JsonValueKind.Object) throw new JsonSchemaException(path, "a schema must be an object or a boolean.");
+        if (s.ValueKind == JsonValueKind.False) throw new UnsupportedSchemaException(path, "the schema 'false' matches no value.");
+        if (s.ValueKind != JsonValueKind.Object) throw new UnsupportedSchemaException(path, "a schema must be an object or a boolean.");
 
         var keywords = s.EnumerateObject().Select(p => p.Name).Where(k => !s_annotations.Contains(k)).ToList();
         if (s.TryGetProperty("$ref", out var reference)) return Ref(reference, keywords, path);
@@ -54,16 +54,16 @@ public sealed class JsonSchemaCompiler
         if (s.TryGetProperty("enum", out var values))
         {
             if (values.ValueKind != JsonValueKind.Array || values.GetArrayLength() == 0)
-                throw new JsonSchemaException($"{path}.enum", "must be a non-empty array.");
+                throw new UnsupportedSchemaException($"{path}.enum", "must be a non-empty array.");
             return Only(keywords, "enum", path, Union([.. values.EnumerateArray().Select(Literal)]));
         }
         foreach (var combinator in new[] { "anyOf", "oneOf", "allOf" })
         {
             if (!s.TryGetProperty(combinator, out var options)) continue;
             if (options.ValueKind != JsonValueKind.Array || options.GetArrayLength() == 0)
-                throw new JsonSchemaException($"{path}.{combinator}", "must be a non-empty array of schemas.");
+                throw new UnsupportedSchemaException($"{path}.{combinator}", "must be a non-empty array of schemas.");
             if (combinator == "allOf" && options.GetArrayLength() > 1)
-                throw new JsonSchemaException($"{path}.allOf", "allOf with more than one schema is not supported.");
+                throw new UnsupportedSchemaException($"{path}.allOf", "allOf with more than one schema is not supported.");
             var compiled = options.EnumerateArray().Select((o, i) => Node(o, $"{path}.{combinator}[{i}]")).ToList();
             return Only(keywords, combinator, path, Union(compiled));
         }
@@ -72,8 +72,8 @@ public sealed class JsonSchemaCompiler
 
     private SchemaNode Ref(JsonElement reference, List<string> keywords, string path)
     {
-        var pointer = reference.ValueKind == JsonValueKind.String ? reference.GetString()! : throw new JsonSchemaException($"{path}.$ref", "must be a string.");
-        if (!pointer.StartsWith('#')) throw new JsonSchemaException($"{path}.$ref", $"only references inside the schema ('#/$defs/…') are supported, got '{pointer}'.");
+        var pointer = reference.ValueKind == JsonValueKind.String ? reference.GetString()! : throw new UnsupportedSchemaException($"{path}.$ref", "must be a string.");
+        if (!pointer.StartsWith('#')) throw new UnsupportedSchemaException($"{path}.$ref", $"only references inside the schema ('#/$defs/…') are supported, got '{pointer}'.");
         if (!_refs.TryGetValue(pointer, out var node))
         {
             Resolve(pointer, path); // fail now, with this path, if it points nowhere
@@ -91,7 +91,7 @@ public sealed class JsonSchemaCompiler
             var part = Uri.UnescapeDataString(raw).Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal);
             if (at.ValueKind == JsonValueKind.Object && at.TryGetProperty(part, out var child)) at = child;
             else if (at.ValueKind == JsonValueKind.Array && int.TryParse(part, out var i) && i >= 0 && i < at.GetArrayLength()) at = at[i];
-            else throw new JsonSchemaException($"{path}.$ref", $"'{pointer}' does not resolve inside the schema.");
+            else throw new UnsupportedSchemaException($"{path}.$ref", $"'{pointer}' does not resolve inside the schema.");
         }
         return at;
     }
@@ -101,7 +101,7 @@ public sealed class JsonSchemaCompiler
     {
         var others = keywords.Where(k => k != keyword && !(keyword is "const" or "enum" && k == "type")).ToList();
         if (others.Count > 0)
-            throw new JsonSchemaException($"{path}.{others[0]}", $"'{others[0]}' next to '{keyword}' is not supported (the output must satisfy both).");
+            throw new UnsupportedSchemaException($"{path}.{others[0]}", $"'{others[0]}' next to '{keyword}' is not supported (the output must satisfy both).");
         return node;
     }
 
@@ -120,10 +120,10 @@ public sealed class JsonSchemaCompiler
                 JsonValueKind.String => [type.GetString()!],
                 JsonValueKind.Array when type.EnumerateArray().All(t => t.ValueKind == JsonValueKind.String) && type.GetArrayLength() > 0 =>
                     [.. type.EnumerateArray().Select(t => t.GetString()!)],
-                _ => throw new JsonSchemaException($"{path}.type", "must be a type name or a non-empty array of them."),
+                _ => throw new UnsupportedSchemaException($"{path}.type", "must be a type name or a non-empty array of them."),
             };
             foreach (var t in types)
-                if (!s_types.Contains(t)) throw new JsonSchemaException($"{path}.type", $"unknown type '{t}'.");
+                if (!s_types.Contains(t)) throw new UnsupportedSchemaException($"{path}.type", $"unknown type '{t}'.");
         }
         else
         {
@@ -140,12 +140,12 @@ public sealed class JsonSchemaCompiler
             if (k == "type") continue;
             if (!s_typeOf.TryGetValue(k, out var owner)) throw Unsupported(path, k);
             if (!types.Contains(owner))
-                throw new JsonSchemaException($"{path}.{k}", $"'{k}' applies to {owner} values, but the type is {string.Join("|", types)}.");
+                throw new UnsupportedSchemaException($"{path}.{k}", $"'{k}' applies to {owner} values, but the type is {string.Join("|", types)}.");
         }
         return Union([.. types.Select(t => OfType(s, t, path))]);
     }
 
-    private static JsonSchemaException Unsupported(string path, string keyword) =>
+    private static UnsupportedSchemaException Unsupported(string path, string keyword) =>
         new($"{path}.{keyword}", $"the keyword '{keyword}' is not supported in structured output.");
 
     private SchemaNode OfType(JsonElement s, string type, string path) => type switch
@@ -153,7 +153,7 @@ public sealed class JsonSchemaCompiler
         "object" => Object(s, path),
         "array" => Array(s, path),
         "string" => new StringNode(Count(s, "minLength", 0, path), Count(s, "maxLength", int.MaxValue, path)) is var str && str.MinLength > str.MaxLength
-            ? throw new JsonSchemaException($"{path}.minLength", "is larger than maxLength.") : str,
+            ? throw new UnsupportedSchemaException($"{path}.minLength", "is larger than maxLength.") : str,
         "integer" => new NumberNode(integer: true),
         "number" => new NumberNode(integer: false),
         "boolean" => new UnionNode([AnyNode.True, AnyNode.False]),
@@ -166,7 +166,7 @@ public sealed class JsonSchemaCompiler
         if (s.TryGetProperty("required", out var req))
         {
             if (req.ValueKind != JsonValueKind.Array || !req.EnumerateArray().All(r => r.ValueKind == JsonValueKind.String))
-                throw new JsonSchemaException($"{path}.required", "must be an array of property names.");
+                throw new UnsupportedSchemaException($"{path}.required", "must be an array of property names.");
             required = [.. req.EnumerateArray().Select(r => r.GetString()!).Distinct()];
         }
         SchemaNode? extra = SchemaNode.Any;
@@ -176,17 +176,17 @@ public sealed class JsonSchemaCompiler
         var properties = new List<ObjectProperty>();
         if (s.TryGetProperty("properties", out var props))
         {
-            if (props.ValueKind != JsonValueKind.Object) throw new JsonSchemaException($"{path}.properties", "must be an object.");
+            if (props.ValueKind != JsonValueKind.Object) throw new UnsupportedSchemaException($"{path}.properties", "must be an object.");
             foreach (var p in props.EnumerateObject())
                 properties.Add(new ObjectProperty(p.Name, ObjectNode.KeyLiteralOf(p.Name), Node(p.Value, $"{path}.properties.{p.Name}"), required.Contains(p.Name)));
         }
         foreach (var name in required.Where(r => properties.All(p => p.Name != r)))
         {
             // Required but not described: it takes additionalProperties' schema, which must allow it.
-            if (extra is null) throw new JsonSchemaException($"{path}.required", $"'{name}' is required but neither listed in properties nor allowed by additionalProperties.");
+            if (extra is null) throw new UnsupportedSchemaException($"{path}.required", $"'{name}' is required but neither listed in properties nor allowed by additionalProperties.");
             properties.Add(new ObjectProperty(name, ObjectNode.KeyLiteralOf(name), extra, true));
         }
-        if (properties.Count > 64) throw new JsonSchemaException($"{path}.properties", $"at most 64 properties per object are supported, got {properties.Count}.");
+        if (properties.Count > 64) throw new UnsupportedSchemaException($"{path}.properties", $"at most 64 properties per object are supported, got {properties.Count}.");
         return new ObjectNode(properties, extra);
     }
 
@@ -195,9 +195,9 @@ public sealed class JsonSchemaCompiler
         var items = s.TryGetProperty("items", out var i) ? Node(i, $"{path}.items") : SchemaNode.Any;
         var min = Count(s, "minItems", 0, path);
         var max = Count(s, "maxItems", int.MaxValue, path);
-        if (min > max) throw new JsonSchemaException($"{path}.minItems", "is larger than maxItems.");
+        if (min > max) throw new UnsupportedSchemaException($"{path}.minItems", "is larger than maxItems.");
         if (s.TryGetProperty("uniqueItems", out var unique) && unique.ValueKind != JsonValueKind.False)
-            throw new JsonSchemaException($"{path}.uniqueItems", "uniqueItems: true is not supported in structured output.");
+            throw new UnsupportedSchemaException($"{path}.uniqueItems", "uniqueItems: true is not supported in structured output.");
         return new ArrayNode(items, min, max);
     }
 
@@ -205,7 +205,7 @@ public sealed class JsonSchemaCompiler
     {
         if (!s.TryGetProperty(keyword, out var v)) return fallback;
         if (v.ValueKind != JsonValueKind.Number || !v.TryGetInt32(out var n) || n < 0)
-            throw new JsonSchemaException($"{path}.{keyword}", "must be a non-negative integer.");
+            throw new UnsupportedSchemaException($"{path}.{keyword}", "must be a non-negative integer.");
         return n;
     }
 }
