@@ -27,7 +27,16 @@ public static class RequestValidation
         if (r.StreamOptions is not null && r.Stream != true)
             return ApiError.BadRequest("Stream options (`stream_options`) can only be defined when `stream=True`.", "stream_options");
         if (r.StopTokenIds?.Any(id => id < 0) == true) return Range("stop_token_ids", "non-negative token ids", null);
-        return ParseLogitBias(r.LogitBias, out _) ?? ParseStop(r.Stop, out _);
+        return ParseLogitBias(r.LogitBias, out _) ?? ParseResponseFormat(r) ?? ParseStop(r.Stop, out _);
+    }
+
+    /// <summary>response_format's shape (chat and completions); json modes cannot be combined with ignore_eos (they end at eos).</summary>
+    public static ApiError? ParseResponseFormat(SamplingRequest r)
+    {
+        if (ResponseFormat.Parse(r.ResponseFormat, out var format) is { } invalid) return invalid;
+        return format.IsConstrained && r.IgnoreEos == true
+            ? ApiError.BadRequest("'ignore_eos' cannot be used with a JSON response_format: constrained output ends at eos once the value is complete.", "ignore_eos", "unsupported_value")
+            : null;
     }
 
     /// <summary>

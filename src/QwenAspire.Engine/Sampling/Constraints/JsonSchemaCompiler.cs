@@ -63,7 +63,7 @@ public sealed class JsonSchemaCompiler
             if (options.ValueKind != JsonValueKind.Array || options.GetArrayLength() == 0)
                 throw new UnsupportedSchemaException($"{path}.{combinator}", "must be a non-empty array of schemas.");
             if (combinator == "allOf" && options.GetArrayLength() > 1)
-                throw new UnsupportedSchemaException($"{path}.allOf", "allOf with more than one schema is not supported.");
+                throw new UnsupportedSchemaException($"{path}.allOf", "'allOf' with more than one schema is not supported (the output would have to satisfy all of them).");
             var compiled = options.EnumerateArray().Select((o, i) => Node(o, $"{path}.{combinator}[{i}]")).ToList();
             return Only(keywords, combinator, path, Union(compiled));
         }

@@ -63,10 +63,11 @@ internal sealed class TokenMask
             return;
         }
         var ids = _ids!;
-        for (var i = 0; i < ids.Length; i++) scratch[i] = logits[ids[i]];
+        for (var i = 0; i < ids.Length; i++) scratch[i] = At(logits, ids[i]);
         if (EosAllowed) for (var e = 0; e < eosIds.Length; e++) scratch[ids.Length + e] = At(logits, eosIds[e]);
         logits.Fill(float.NegativeInfinity);
-        for (var i = 0; i < ids.Length; i++) logits[ids[i]] = scratch[i];
+        // A model whose rows stop short of the tokenizer's ids simply never offers the missing ones.
+        for (var i = 0; i < ids.Length && ids[i] < logits.Length; i++) logits[ids[i]] = scratch[i];
         if (EosAllowed) Restore(logits, eosIds, scratch, ids.Length);
     }
 

@@ -24,8 +24,15 @@ public sealed class TokenVocabulary
 
     private readonly Lazy<StringTokenTable> _strings;
 
-    /// <summary>Built on first use (the first constrained request that writes a string).</summary>
+    /// <summary>Built on first use (the first constrained request that writes a string), or by <see cref="Prepare"/>.</summary>
     internal StringTokenTable Strings => _strings.Value;
+
+    /// <summary>Builds the tables made on first use now, so no engine step pays for them; returns this.</summary>
+    public TokenVocabulary Prepare()
+    {
+        _ = _strings.Value;
+        return this;
+    }
 
     public static TokenVocabulary FromTokenizer(Qwen3Tokenizer tokenizer, IEnumerable<int> eosTokenIds)
     {
