@@ -63,6 +63,16 @@ public sealed class JsonGrammarTests
     }
 
     [Fact]
+    public void NestingIsBoundedSoAModelCannotGrowTheStackWithoutLimit()
+    {
+        var deepest = new string('[', JsonMachine.MaxNestingDepth);
+        Assert.False(After(SchemaNode.Any, deepest).IsDead);
+        Assert.True(After(SchemaNode.Any, deepest + "[").IsDead);
+        Assert.True(After(SchemaNode.Any, deepest + new string(']', JsonMachine.MaxNestingDepth)).IsAccepting);
+        Assert.True(After(AnyNode.FreeObject, "{\"a\":" + new string('[', JsonMachine.MaxNestingDepth)).IsDead); // the object is level 1
+    }
+
+    [Fact]
     public void TheTrieMaskEqualsTestingEveryTokenOnTheRealVocabulary()
     {
         var vocabulary = ConstraintVocabularies.Qwen;

@@ -14,7 +14,8 @@ internal enum FrameKind : byte { Root, Object, Array, String, Number, Literal }
 /// <param name="Next">Object: first property not yet written. String: UTF-8 continuation bytes or hex digits still due.</param>
 /// <param name="Ws">Containers: whitespace bytes in the current run. String: range rule for the next UTF-8 byte.</param>
 /// <param name="Mask">Object: properties whose key still matches the bytes typed so far.</param>
-internal sealed record Frame(FrameKind Kind, SchemaNode Node, byte Phase, int Pos, int Next, int Ws, long Mask, Frame? Parent)
+/// <param name="Depth">Containers open around and including this frame (the root value's own object is 1).</param>
+internal sealed record Frame(FrameKind Kind, SchemaNode Node, byte Phase, int Pos, int Next, int Ws, long Mask, Frame? Parent, int Depth = 0)
 {
     public static Frame RootOf(SchemaNode node) => new(FrameKind.Root, node, JsonMachine.RootExpect, 0, 0, 0, 0, null);
 }

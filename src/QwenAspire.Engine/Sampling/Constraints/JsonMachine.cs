@@ -12,6 +12,11 @@ internal static class JsonMachine
     public const byte RootExpect = 0, RootDone = 1;
     public const int MaxWhitespaceRun = 24;
     public const int MaxIntegerDigits = 16, MaxFractionDigits = 16, MaxExponentDigits = 3;
+    /// <summary>
+    /// Objects and arrays nest at most this deep: System.Text.Json reads 64 levels by default, and stacks (and
+    /// their recursive equality) stay short whatever a model keeps opening.
+    /// </summary>
+    public const int MaxNestingDepth = 32;
 
     // Object phases.
     private const byte ObjOpen = 0, ObjKey = 1, ObjAfterKey = 2, ObjBeforeValue = 3, ObjAfterValue = 4, ObjAfterComma = 5;
@@ -67,8 +72,12 @@ internal static class JsonMachine
                     default: Start(AnyNode.FreeNumber, b, after, output); break;
                 }
                 break;
-            case ObjectNode o when b == '{': output.Add(new Frame(FrameKind.Object, o, ObjOpen, 0, 0, 0, 0, after)); break;
-            case ArrayNode a when b == '[': output.Add(new Frame(FrameKind.Array, a, ArrOpen, 0, 0, 0, 0, after)); break;
+            case ObjectNode o when b == '{' && after.Depth < MaxNestingDepth:
+                output.Add(new Frame(FrameKind.Object, o, ObjOpen, 0, 0, 0, 0, after, after.Depth + 1));
+                break;
+            case ArrayNode a when b == '[' && after.Depth < MaxNestingDepth:
+                output.Add(new Frame(FrameKind.Array, a, ArrOpen, 0, 0, 0, 0, after, after.Depth + 1));
+                break;
             case StringNode s when b == '"': output.Add(new Frame(FrameKind.String, s, StrNormal, 0, 0, 0, 0, after)); break;
             case NumberNode n:
                 if (b == '-') output.Add(new Frame(FrameKind.Number, n, NumMinus, 0, 0, 0, 0, after));
