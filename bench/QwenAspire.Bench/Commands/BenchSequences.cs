@@ -22,8 +22,8 @@ internal sealed class BenchSequences(int blockSize, int blockCount)
         return s;
     }
 
-    /// <summary>One step: each sequence feeds its tokens; logits for each sequence's last row.</summary>
-    public StepBatch Step(IReadOnlyList<(Sequence Sequence, int[] Tokens)> chunks, int adapterSlot = 0)
+    /// <summary>One step: each sequence feeds its tokens; logits for each sequence's last row; sequence i uses adapterSlots[i % n] (none: base).</summary>
+    public StepBatch Step(IReadOnlyList<(Sequence Sequence, int[] Tokens)> chunks, IReadOnlyList<int>? adapterSlots = null)
     {
         List<int> ids = [], positions = [], slots = [], starts = [0], contexts = [], logits = [];
         var tables = new List<int[]>();
@@ -52,7 +52,7 @@ internal sealed class BenchSequences(int blockSize, int blockCount)
             QueryStarts = [.. starts],
             ContextLengths = [.. contexts],
             BlockTables = [.. tables],
-            AdapterSlots = [.. chunks.Select(_ => adapterSlot)],
+            AdapterSlots = [.. chunks.Select((_, i) => adapterSlots is { Count: > 0 } a ? a[i % a.Count] : 0)],
             LogitsRows = [.. logits],
         };
     }

@@ -1,6 +1,8 @@
 using System.Diagnostics;
 using QwenAspire.Engine;
 using QwenAspire.Engine.Model;
+using QwenAspire.Engine.Model.Lora;
+using QwenAspire.Engine.Model.Weights;
 
 namespace QwenAspire.Bench.Commands;
 
@@ -31,12 +33,22 @@ internal static class ModelBench
         };
         if (cl.Get("prefill-block") is { } pb) policy = policy with { WidenBlockRows = int.Parse(pb, System.Globalization.CultureInfo.InvariantCulture) };
         if (cl.Get("kernel-chunks-upto") is { } kc) policy = policy with { KernelChunkMaxRows = int.Parse(kc, System.Globalization.CultureInfo.InvariantCulture) };
+        var quantization = WeightQuantizations.Parse(cl.Get("quantization"));
+        var group = cl.Int("group", ModelLoadOptions.DefaultQuantizationGroupSize);
+        var lmHead = (cl.Get("quantize-lm-head") ?? "true") == "true";
         TorchRuntime.SetThreads(threads);
 
         Console.WriteLine($"load avg before: {LoadAverage()}");
         var clock = Stopwatch.StartNew();
-        using var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions { DType = dtype, LinearPolicy = policy });
-        Console.WriteLine($"loaded {modelDir} as {model.DType} in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows, in chunks up to {policy.KernelChunkMaxRows} rows, widening blocks of {policy.WidenBlockRows} rows), RSS {Rss()}");
+        using var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions
+        {
+            DType = dtype,
+            LinearPolicy = policy,
+            Quantization = quantization,
+            QuantizationGroupSize = group,
+            QuantizeLmHead = lmHead,
+        });
+        Console.WriteLine($"loaded {modelDir} as {model.DType}, quantization {quantization.Name()} (group {group}, lm_head {(lmHead ? "quantized" : "dense")}) in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows, in chunks up to {policy.KernelChunkMaxRows} rows, widening blocks of {policy.WidenBlockRows} rows), RSS {Rss()}");
 
         var batches = (cl.Get("batch") ?? "1,4,8,16").Split(',').Select(int.Parse).ToArray();
         var context = cl.Int("context", 256);
@@ -48,10 +60,17 @@ internal static class ModelBench
             "torch" => PagedAttentionPath.Torch,
             var a => throw new ArgumentException($"--attention must be auto or torch, not '{a}'."),
         };
+        // --adapters DIR,DIR: attached unmerged; the batched runs are repeated with rows spread over base and them.
+        var adapterSlots = (cl.Get("adapters") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select((dir, i) =>
+        {
+            using var adapter = LoraAdapter.Load($"adapter{i + 1}", dir, model.Config);
+            model.AttachAdapter(adapter, i + 1);
+            return i + 1;
+        }).ToArray();
         var random = new Random(1234);
         var prompt = Enumerable.Range(0, promptLength).Select(_ => random.Next(0, 151643)).ToArray();
         // Sequences are never freed here: room for the prefill sequence, the warm-up, and every batch's sequences.
-        var blocks = (promptLength + decodeSteps + 15) / 16 + 2 + batches.Sum(b => b * ((context + batchSteps + 2 + 15) / 16));
+        var blocks = (promptLength + decodeSteps + 15) / 16 + 2 + (adapterSlots.Length > 0 ? 2 : 1) * batches.Sum(b => b * ((context + batchSteps + 2 + 15) / 16));
         foreach (var kvName in kvDTypes)
         {
             var kvDType = new KvCacheSettings(DType: kvName).ResolveDType(model.DType);
@@ -90,23 +109,26 @@ internal static class ModelBench
             var decode = decodeSteps / decodeSeconds;
             Console.WriteLine($"prefill pp{promptLength}: {prefill,8:0.00} tok/s  ({prefillSeconds:0.00} s)  ratio to llama.cpp BF16 pp512 {LlamaCppBf16Prefill}: {prefill / LlamaCppBf16Prefill:0.00}x");
             Console.WriteLine($"decode  tg{decodeSteps}: {decode,8:0.00} tok/s  ({1000 * decodeSeconds / decodeSteps:0.0} ms/token)  ratio to llama.cpp BF16 tg128 {LlamaCppBf16Decode}: {decode / LlamaCppBf16Decode:0.00}x");
-            foreach (var b in batches) BatchedDecode(model, cache, pool, b, context, batchSteps);
+            foreach (var b in batches) BatchedDecode(model, cache, pool, b, context, batchSteps, [0]);
+            if (adapterSlots.Length > 0)
+                foreach (var b in batches) BatchedDecode(model, cache, pool, b, context, batchSteps, [0, .. adapterSlots]);
         }
         Console.WriteLine($"load avg after: {LoadAverage()}, RSS {Rss()}");
         return 0;
     }
 
     /// <summary>Decode steps of <paramref name="rows"/> sequences at once (one row each, <paramref name="context"/> tokens of history each).</summary>
-    private static void BatchedDecode(Qwen3ForCausalLM model, PagedKvCache cache, BenchSequences pool, int rows, int context, int steps)
+    private static void BatchedDecode(Qwen3ForCausalLM model, PagedKvCache cache, BenchSequences pool, int rows, int context, int steps, int[] slots)
     {
         var sequences = Enumerable.Range(0, rows).Select(_ => pool.Add(context)).ToArray();
         var tokens = sequences.Select((_, i) => new[] { 1000 + i }).ToArray();
-        model.Forward(pool.Step([.. sequences.Select((s, i) => (s, tokens[i]))]), cache).Dispose(); // warm-up
+        model.Forward(pool.Step([.. sequences.Select((s, i) => (s, tokens[i]))], slots), cache).Dispose(); // warm-up
         var clock = Stopwatch.StartNew();
         for (var step = 0; step < steps; step++)
-            model.Forward(pool.Step([.. sequences.Select((s, i) => (s, tokens[i]))]), cache).Dispose();
+            model.Forward(pool.Step([.. sequences.Select((s, i) => (s, tokens[i]))], slots), cache).Dispose();
         var seconds = clock.Elapsed.TotalSeconds;
-        Console.WriteLine($"batched decode B={rows,2} context {context}: {rows * steps / seconds,8:0.00} tok/s aggregate  ({1000 * seconds / steps:0.0} ms/step, {1000 * seconds / steps / rows:0.0} ms/row)  ratio to B=1 llama.cpp {rows * steps / seconds / LlamaCppBf16Decode:0.00}x  load {LoadAverage()}");
+        var mix = slots.Length == 1 ? "base" : $"base+{slots.Length - 1} adapters";
+        Console.WriteLine($"batched decode B={rows,2} context {context} {mix}: {rows * steps / seconds,8:0.00} tok/s aggregate  ({1000 * seconds / steps:0.0} ms/step, {1000 * seconds / steps / rows:0.0} ms/row)  ratio to B=1 llama.cpp {rows * steps / seconds / LlamaCppBf16Decode:0.00}x  load {LoadAverage()}");
     }
 
     private static int Argmax(TorchSharp.torch.Tensor logits)

@@ -7,23 +7,19 @@ namespace QwenAspire.Bench.Commands;
 /// <summary>
 /// <c>bench-serve</c>: the llama-server load of shared/bench/ANCHORS.md against our InferenceApi — per
 /// concurrency level C, C workers × N streaming chat requests, 16–22-token prompts, exactly max_tokens each —
-/// printing TTFT median, inter-token median and aggregate tok/s with ratios to llama-server's rows.
-/// With <c>--spawn-server</c> it starts the server itself, so one command measures end to end.
+/// printing TTFT median, inter-token median and aggregate tok/s with ratios to llama-server's rows, plus issue 8's
+/// scenarios (<see cref="ServeScenarios"/>: mixed adapters, shared prefix). Works against any OpenAI-compatible
+/// server (<c>--url</c>, llama-server included: <c>--save-anchors</c> turns its run into today's anchors), or
+/// with <c>--spawn-server</c> starts our InferenceApi itself, so one command measures end to end.
 /// </summary>
 internal static class ServeBench
 {
-    private sealed record Anchor(string Format, int Concurrency, double TtftMs, double InterTokenMs, double TokensPerSecond);
-
-    // llama-server, -t 2 --parallel 8 -c 8192, 2 requests per worker, 64 tokens (ANCHORS.md, 2026-11-25).
-    private static readonly Anchor[] s_anchors =
-    [
-        new("Q8_0", 1, 459, 113, 8.39), new("Q8_0", 4, 1795, 169, 20.43), new("Q8_0", 8, 3378, 266, 25.44),
-        new("BF16", 1, 417, 156, 6.23), new("BF16", 8, 3758, 282, 22.88),
-    ];
-
     public const string UsageText =
-        "bench-serve     (--url URL --api-key KEY | --spawn-server --model-dir DIR [--dtype bf16|f16|f32] [--threads 2] [--server-dll PATH])\n" +
-        "                [--model NAME] [--concurrency 1,4,8] [--requests-per-worker 2] [--max-tokens 64] [--warmup 1]";
+        "bench-serve     (--url URL --api-key KEY | --spawn-server --model-dir DIR [--dtype bf16|f16|f32] [--threads 2] [--server-dll PATH]\n" +
+        "                                                  [--server-lora NAME=DIR,NAME=DIR])\n" +
+        "                [--model NAME] [--scenarios levels,adapters,prefix] [--concurrency 1,4,8,16] [--requests-per-worker 2] [--max-tokens 64] [--warmup 1]\n" +
+        "                [--adapters NAME,NAME | --lora-count N] [--adapter-concurrency 8] [--prefix-tokens 1000] [--prefix-warm 4] [--prefix-concurrency 0]\n" +
+        "                [--anchors FILE] [--save-anchors FILE --label BF16|Q8_0|...]";
 
     public static async Task<int> RunAsync(string[] args)
     {
@@ -51,7 +47,7 @@ internal static class ServeBench
                 apiKey = o.ApiKey ?? "bench-" + Guid.NewGuid().ToString("N");
                 Console.WriteLine($"starting {dll} --model {o.ModelDir} --dtype {o.Dtype ?? "(server default)"} --threads {o.Threads}");
                 var started = System.Diagnostics.Stopwatch.StartNew();
-                server = ServerProcess.Start(dll, o.ModelDir!, apiKey, o.Dtype, o.Threads);
+                server = ServerProcess.Start(dll, o.ModelDir!, apiKey, o.Dtype, o.Threads, o.ServerLoras);
                 await server.WaitReadyAsync(o.StartupTimeout, cts.Token);
                 Console.WriteLine($"server ready at {server.Url} after {started.Elapsed.TotalSeconds:0.0} s");
                 url = server.Url;
@@ -63,7 +59,7 @@ internal static class ServeBench
             }
 
             string model = o.Model ?? await FirstModelAsync(url, apiKey, cts.Token);
-            await RunLevelsAsync(o, url, apiKey, model, cts.Token);
+            await RunScenariosAsync(o, url, apiKey, model, cts.Token);
             return 0;
         }
         catch (Exception ex) when (ex is ArgumentException)
@@ -87,55 +83,38 @@ internal static class ServeBench
         }
     }
 
-    private static async Task RunLevelsAsync(Options o, Uri url, string apiKey, string model, CancellationToken ct)
+    private static async Task RunScenariosAsync(Options o, Uri url, string apiKey, string model, CancellationToken ct)
     {
+        var anchors = ServeAnchors.Load(o.AnchorsFile);
         var prompts = new ServePrompts();
-        var load = new ServeLoad(url, apiKey, model, o.MaxTokens, o.RequestTimeout);
-        int next = 0;
-        Console.WriteLine($"model '{model}' at {url}; weights: {Precision(o)}; {o.RequestsPerWorker} requests per worker, " +
+        var load = new ServeLoad(url, apiKey, o.MaxTokens, o.RequestTimeout);
+        var scenarios = new ServeScenarios(load, prompts, model, Console.WriteLine, () => CpuStateAsync(ct));
+        Console.WriteLine($"model '{model}' at {url}; weights: {Precision(o)}; scenarios {string.Join(",", o.Scenarios)}; {o.RequestsPerWorker} requests per worker, " +
                           $"{o.MaxTokens} tokens each (ignore_eos), prompts {ServePrompts.MinTokens}-{ServePrompts.MaxTokens} tokens, temperature 0");
         if (o.ModelDir is not null && ShapeMismatch(o.ModelDir) is { } mismatch)
             Console.WriteLine($"note: the anchors are for Qwen3-1.7B shapes; this model has {mismatch}, so the ratios only check the tool.");
-        for (int i = 0; i < o.Warmup; i++)
-            await load.StreamOneAsync(prompts.Get(next++).Text, Math.Min(8, o.MaxTokens), ct);   // JIT and first-touch, not timed
+        for (int i = 0; i < o.Warmup; i++)   // JIT and first-touch, not timed
+            await load.StreamOneAsync(new ServeRequest(model, null, prompts.Get(scenarios.NextPrompt++).Text), Math.Min(8, o.MaxTokens), ct);
 
-        var results = new List<LevelResult>();
-        foreach (int c in o.Concurrency)
+        var rows = new List<ScenarioRow>();
+        foreach (string scenario in o.Scenarios)
         {
-            Console.WriteLine($"level C={c}: cpu busy {await CpuBusyAsync(ct)} over the last second, loadavg {LoadAverage()}");
-            var level = await load.RunLevelAsync(c, o.RequestsPerWorker, n => prompts.Get(n).Text, next, ct);
-            next += c * o.RequestsPerWorker;
-            results.Add(level);
-            var odd = level.Requests.Where(r => r.CompletionTokens != o.MaxTokens).ToList();
-            if (odd.Count > 0)
-                Console.WriteLine($"  warning: {odd.Count} request(s) generated {string.Join(",", odd.Select(r => r.CompletionTokens))} tokens instead of {o.MaxTokens} " +
-                                  $"(finish_reason {string.Join(",", odd.Select(r => r.FinishReason ?? "none").Distinct())}); does the server honour ignore_eos?");
-            int chunks = level.Requests.Sum(r => r.TokenChunks);
-            if (chunks != level.Tokens)
-                Console.WriteLine($"  note: {level.Tokens} tokens arrived in {chunks} text chunks; inter-token gaps are per chunk.");
+            switch (scenario)
+            {
+                case "levels": rows.AddRange(await scenarios.LevelsAsync(o.Concurrency, o.RequestsPerWorker, ct)); break;
+                case "adapters": rows.Add(await scenarios.AdaptersAsync(o.AdapterConcurrency, o.RequestsPerWorker, o.Adapters, o.LoraCount, ct)); break;
+                case "prefix": rows.AddRange(await scenarios.PrefixAsync(o.PrefixTokens, o.PrefixWarm, o.PrefixConcurrency, o.RequestsPerWorker, ct)); break;
+            }
         }
-        PrintTable(results, Precision(o));
+        ServeReport.Print(rows, anchors, Precision(o), o.AnchorsFile ?? "built-in, ANCHORS.md 2026-11-25");
+        if (o.SaveAnchors is not null)
+        {
+            ServeAnchors.Save(o.SaveAnchors, ServeReport.AsAnchors(rows, o.Label!));
+            Console.WriteLine($"saved these rows as '{o.Label}' anchors in {o.SaveAnchors}");
+        }
     }
 
-    private static void PrintTable(List<LevelResult> results, string precision)
-    {
-        Console.WriteLine();
-        Console.WriteLine($"ours ({precision}) vs llama-server anchors (ANCHORS.md). Ratios are speed ratios, >1 = ours faster:");
-        Console.WriteLine("TTFT and inter-token = llama / ours; tok/s = ours / llama. Same precision as bf16/f16 is BF16; Q8_0 reads ~half the bytes.");
-        Console.WriteLine("| C | requests | TTFT median | inter-token median | aggregate tok/s | wall | vs BF16 (TTFT / ITL / tok/s) | vs Q8_0 (TTFT / ITL / tok/s) |");
-        Console.WriteLine("|---|---|---|---|---|---|---|---|");
-        foreach (var r in results)
-            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
-                $"| {r.Concurrency} | {r.Requests.Count} | {r.TtftMedianMs:N0} ms | {r.InterTokenMedianMs:N0} ms | {r.AggregateTokensPerSecond:0.00} | {r.WallSeconds:0.0} s | {Ratios(r, "BF16")} | {Ratios(r, "Q8_0")} |"));
-        Console.WriteLine("Figures are provisional when the CPU was busy before a level (see the cpu busy lines above).");
-    }
-
-    private static string Ratios(LevelResult r, string format)
-    {
-        var a = s_anchors.FirstOrDefault(x => x.Format == format && x.Concurrency == r.Concurrency);
-        return a is null ? "no anchor" : string.Create(CultureInfo.InvariantCulture,
-            $"{a.TtftMs / r.TtftMedianMs:0.00}x / {a.InterTokenMs / r.InterTokenMedianMs:0.00}x / {r.AggregateTokensPerSecond / a.TokensPerSecond:0.00}x");
-    }
+    private static async Task<string> CpuStateAsync(CancellationToken ct) => $"{await CpuBusyAsync(ct)} over the last second, loadavg {LoadAverage()}";
 
     /// <summary>Null when config.json has the anchors' shapes (hidden 2048, 28 layers, intermediate 6144), else what differs.</summary>
     private static string? ShapeMismatch(string modelDir)
@@ -192,18 +171,36 @@ internal static class ServeBench
 
     private sealed record Options(
         bool Spawn, string? Url, string? ApiKey, string? Model, string? ModelDir, string? Dtype, int Threads, string? ServerDll,
-        int[] Concurrency, int RequestsPerWorker, int MaxTokens, int Warmup, TimeSpan StartupTimeout, TimeSpan RequestTimeout)
+        int[] Concurrency, int RequestsPerWorker, int MaxTokens, int Warmup, TimeSpan StartupTimeout, TimeSpan RequestTimeout,
+        string[] Scenarios, string[] Adapters, int LoraCount, int AdapterConcurrency, int PrefixTokens, int PrefixWarm, int PrefixConcurrency,
+        string? AnchorsFile, string? SaveAnchors, string? Label, string[] ServerLoras)
     {
         public static Options Parse(CommandLine cl, bool spawn)
         {
             var o = new Options(spawn, cl.Get("url"), cl.Get("api-key"), cl.Get("model"), cl.Get("model-dir"), cl.Get("dtype"),
                 cl.Int("threads", 2), cl.Get("server-dll"),
-                (cl.Get("concurrency") ?? "1,4,8").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries)
+                List(cl.Get("concurrency") ?? "1,4,8,16")
                     .Select(c => int.TryParse(c, CultureInfo.InvariantCulture, out int v) && v > 0 ? v
                         : throw new ArgumentException($"--concurrency: '{c}' is not a positive integer (expected e.g. 1,4,8)."))
                     .ToArray(),
                 cl.Int("requests-per-worker", 2), cl.Int("max-tokens", 64), cl.Int("warmup", 1),
-                TimeSpan.FromSeconds(cl.Int("startup-timeout", 900)), TimeSpan.FromSeconds(cl.Int("request-timeout", 900)));
+                TimeSpan.FromSeconds(cl.Int("startup-timeout", 900)), TimeSpan.FromSeconds(cl.Int("request-timeout", 900)),
+                List(cl.Get("scenarios") ?? "levels"), List(cl.Get("adapters") ?? ""), cl.Int("lora-count", 0), cl.Int("adapter-concurrency", 8),
+                cl.Int("prefix-tokens", 1000), cl.Int("prefix-warm", 4), cl.Int("prefix-concurrency", 0),
+                cl.Get("anchors"), cl.Get("save-anchors"), cl.Get("label"), List(cl.Get("server-lora") ?? ""));
+            if (o.ServerLoras.FirstOrDefault(l => l.IndexOf('=') is <= 0) is { } badLora)
+                throw new ArgumentException($"--server-lora: '{badLora}' is not NAME=DIR.");
+            if (o.ServerLoras.Length > 0 && !spawn) throw new ArgumentException("--server-lora needs --spawn-server (a running server has its adapters already).");
+            // The spawned server's adapters are the ones to spread the adapters scenario over, unless named otherwise.
+            if (o.Adapters.Length == 0 && o.ServerLoras.Length > 0) o = o with { Adapters = [.. o.ServerLoras.Select(l => l[..l.IndexOf('=')])] };
+            if (o.Scenarios.FirstOrDefault(s => s is not ("levels" or "adapters" or "prefix")) is { } unknown)
+                throw new ArgumentException($"--scenarios: '{unknown}' is not one of levels, adapters, prefix.");
+            if (o.Scenarios.Contains("adapters") && o.Adapters.Length == 0 && o.LoraCount <= 0)
+                throw new ArgumentException("--scenarios adapters needs --adapters NAME,NAME (our server's adapter names) or --lora-count N (llama-server started with N --lora).");
+            if (o.Adapters.Length > 0 && o.LoraCount > 0) throw new ArgumentException("--adapters and --lora-count exclude each other.");
+            if (o.SaveAnchors is not null && o.Label is null) throw new ArgumentException("--save-anchors needs --label FORMAT (e.g. BF16) to name the rows.");
+            if (o.AdapterConcurrency < 1 || o.PrefixTokens < 1 || o.PrefixWarm < 1 || o.PrefixConcurrency < 0)
+                throw new ArgumentException("--adapter-concurrency, --prefix-tokens and --prefix-warm must be at least 1, --prefix-concurrency at least 0.");
             if (spawn)
             {
                 if (o.ModelDir is null) throw new ArgumentException("--spawn-server needs --model-dir DIR.");
@@ -225,5 +222,7 @@ internal static class ServeBench
             if (o.Warmup < 0) throw new ArgumentException("--warmup must be 0 or more.");
             return o;
         }
+
+        private static string[] List(string text) => text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
     }
 }

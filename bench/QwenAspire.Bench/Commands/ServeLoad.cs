@@ -9,6 +9,12 @@ namespace QwenAspire.Bench.Commands;
 /// <summary>What one streamed request measured. Times are milliseconds from sending the request.</summary>
 internal sealed record RequestTiming(double TtftMs, IReadOnlyList<double> GapsMs, int CompletionTokens, int TokenChunks, string? FinishReason);
 
+/// <summary>
+/// One chat request of a load: the served model name (base or adapter), an optional system message (the
+/// shared prefix scenario), the user prompt, and extra body fields (llama-server's per-request "lora").
+/// </summary>
+internal sealed record ServeRequest(string Model, string? System, string User, JsonObject? Extra = null);
+
 /// <summary>What one concurrency level measured.</summary>
 internal sealed record LevelResult(int Concurrency, IReadOnlyList<RequestTiming> Requests, double WallSeconds)
 {
@@ -17,7 +23,7 @@ internal sealed record LevelResult(int Concurrency, IReadOnlyList<RequestTiming>
     public double TtftMedianMs => Median(Requests.Select(r => r.TtftMs));
     public double InterTokenMedianMs => Median(Requests.SelectMany(r => r.GapsMs));
 
-    private static double Median(IEnumerable<double> values)
+    public static double Median(IEnumerable<double> values)
     {
         var sorted = values.Order().ToArray();
         if (sorted.Length == 0) return double.NaN;
@@ -32,9 +38,11 @@ internal sealed record LevelResult(int Concurrency, IReadOnlyList<RequestTiming>
 /// exactly max_tokens. TTFT is the arrival of the first chunk carrying generated text (our server sends an
 /// empty role chunk first, which does not count); inter-token gaps are between later text-carrying chunks.
 /// </summary>
-internal sealed class ServeLoad(Uri baseUrl, string apiKey, string model, int maxTokens, TimeSpan requestTimeout)
+internal sealed class ServeLoad(Uri baseUrl, string apiKey, int maxTokens, TimeSpan requestTimeout)
 {
-    public async Task<LevelResult> RunLevelAsync(int concurrency, int requestsPerWorker, Func<int, string> prompt, int firstPrompt, CancellationToken ct)
+    public int MaxTokens => maxTokens;
+
+    public async Task<LevelResult> RunLevelAsync(int concurrency, int requestsPerWorker, Func<int, ServeRequest> prompt, int firstPrompt, CancellationToken ct)
     {
         var clock = Stopwatch.StartNew();
         var workers = Enumerable.Range(0, concurrency).Select(async worker =>
@@ -48,7 +56,7 @@ internal sealed class ServeLoad(Uri baseUrl, string apiKey, string model, int ma
         return new LevelResult(concurrency, all.SelectMany(t => t).ToList(), clock.Elapsed.TotalSeconds);
     }
 
-    public async Task<RequestTiming> StreamOneAsync(string prompt, int tokens, CancellationToken ct)
+    public async Task<RequestTiming> StreamOneAsync(ServeRequest prompt, int tokens, CancellationToken ct)
     {
         // A new handler per request: one TCP connection each, as with the llama-server measurement.
         using var handler = new SocketsHttpHandler { PooledConnectionLifetime = TimeSpan.Zero };
@@ -56,16 +64,20 @@ internal sealed class ServeLoad(Uri baseUrl, string apiKey, string model, int ma
         using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(requestTimeout);
 
+        var messages = new JsonArray();
+        if (prompt.System is not null) messages.Add(new JsonObject { ["role"] = "system", ["content"] = prompt.System });
+        messages.Add(new JsonObject { ["role"] = "user", ["content"] = prompt.User });
         var body = new JsonObject
         {
-            ["model"] = model,
-            ["messages"] = new JsonArray(new JsonObject { ["role"] = "user", ["content"] = prompt }),
+            ["model"] = prompt.Model,
+            ["messages"] = messages,
             ["max_tokens"] = tokens,
             ["temperature"] = 0,
             ["stream"] = true,
             ["stream_options"] = new JsonObject { ["include_usage"] = true },
             ["ignore_eos"] = true,
         };
+        foreach (var (key, value) in prompt.Extra ?? []) body[key] = value?.DeepClone();
         using var request = new HttpRequestMessage(HttpMethod.Post, "v1/chat/completions")
         {
             Content = new StringContent(body.ToJsonString(), Encoding.UTF8, "application/json"),

@@ -24,7 +24,8 @@ internal sealed class ServerProcess : IAsyncDisposable
 
     public Uri Url { get; }
 
-    public static ServerProcess Start(string dll, string modelDir, string apiKey, string? dtype, int threads)
+    /// <param name="loras">NAME=DIR pairs, each passed as the server's <c>--lora NAME=DIR</c>.</param>
+    public static ServerProcess Start(string dll, string modelDir, string apiKey, string? dtype, int threads, IReadOnlyList<string> loras)
     {
         int port = FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -38,6 +39,11 @@ internal sealed class ServerProcess : IAsyncDisposable
                                     // Per-request information logs would cost CPU that the measurement should not pay.
                                     "--Logging:LogLevel:Default=Warning" })
             info.ArgumentList.Add(arg);
+        foreach (var lora in loras)
+        {
+            info.ArgumentList.Add("--lora");
+            info.ArgumentList.Add(lora);
+        }
         if (dtype is not null)
         {
             info.ArgumentList.Add("--dtype");

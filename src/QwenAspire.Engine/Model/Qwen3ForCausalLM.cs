@@ -1,5 +1,6 @@
 using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Model.Lora;
+using QwenAspire.Engine.Model.Weights;
 using static TorchSharp.torch;
 
 namespace QwenAspire.Engine.Model;
@@ -11,14 +12,12 @@ namespace QwenAspire.Engine.Model;
 public sealed class Qwen3ForCausalLM : IDisposable
 {
     private readonly Dictionary<string, Qwen3Linear> _linears;
-    private readonly LinearPolicy _policy;
     private readonly TorchSharp.Scalar _eps;
 
     internal Qwen3ForCausalLM(Qwen3Config config, ModelDType dtype, Device device, Tensor embedTokens, Tensor norm,
         Tensor? lmHead, Func<string, Tensor> take, LinearPolicy policy)
     {
         Config = config;
-        _policy = policy;
         DType = dtype;
         Device = device;
         EmbedTokens = embedTokens;
@@ -40,7 +39,7 @@ public sealed class Qwen3ForCausalLM : IDisposable
     public Qwen3Config Config { get; }
     public ModelDType DType { get; }
     public Device Device { get; }
-    public Tensor EmbedTokens { get; }
+    public Tensor EmbedTokens { get; private set; }
     public Tensor Norm { get; }
     public IReadOnlyList<Qwen3DecoderLayer> Layers { get; }
     public Qwen3Linear LmHead { get; }
@@ -51,6 +50,8 @@ public sealed class Qwen3ForCausalLM : IDisposable
     public Dictionary<int, string> AttachedAdapters { get; } = [];
     /// <summary>The adapter merged into the weights, if any (the base model is then no longer available).</summary>
     public string? MergedAdapter { get; private set; }
+    /// <summary>How the per-layer linear weights are stored (set by <see cref="Quantize"/>).</summary>
+    public WeightQuantization Quantization { get; private set; }
 
     public static Qwen3ForCausalLM Load(string folder, ModelLoadOptions? options = null) => Qwen3Loader.Load(folder, options ?? new ModelLoadOptions());
 
@@ -61,16 +62,19 @@ public sealed class Qwen3ForCausalLM : IDisposable
     /// ONE forward over every row of <paramref name="step"/> (prefill chunks and decode rows of many sequences):
     /// each linear layer runs once for all rows (adapter deltas per row group), K/V go into their slots of
     /// <paramref name="cache"/>, attention reads each sequence's blocks. Returns f32 logits (R, vocab) for
-    /// <see cref="StepBatch.LogitsRows"/>, in the caller's dispose scope (or the caller's, when it has none).
-    /// The step is trusted here (the runner validates it).
+    /// <see cref="StepBatch.LogitsRows"/>, in the caller's dispose scope (owned by the caller when it has none).
+    /// The step's contents are trusted here (<see cref="TorchModelRunner.Execute"/> validates them).
     /// </summary>
     public Tensor Forward(StepBatch step, PagedKvCache cache)
     {
+        if (step.BlockSize != cache.BlockSize)
+            throw new ArgumentException($"step block size {step.BlockSize} differs from the pool's {cache.BlockSize}.", nameof(step));
         using var inference = inference_mode();
         // Few-row steps spend their time in the SIMD GEMV's own threads; libtorch's remaining ops are tiny, and
         // its OpenMP workers spinning after each parallel op would steal the cores the GEMV needs.
         var threads = get_num_threads();
-        var singleThreaded = threads > 1 && step.TokenCount <= _policy.KernelMaxRows && Device.type == TorchSharp.DeviceType.CPU && DType != ModelDType.F32 && Kernels.ReducedGemv.Supported;
+        var t = step.TokenCount;
+        var singleThreaded = threads > 1 && LmHead.Weight.RunsOnKernelThreads(t) && _linears.Values.All(l => l.Weight.RunsOnKernelThreads(t));
         if (singleThreaded) set_num_threads(1);
         try
         {
@@ -105,6 +109,8 @@ public sealed class Qwen3ForCausalLM : IDisposable
     {
         if (MergedAdapter is not null) throw new InvalidOperationException($"adapter '{MergedAdapter}' is already merged.");
         if (AttachedAdapters.Count > 0) throw new InvalidOperationException("merging would change the base under the attached adapters.");
+        if (Quantization != WeightQuantization.None)
+            throw new InvalidOperationException($"the weights are already quantized ({Quantization.Name()}); merge adapter '{adapter.Name}' into the float weights first, then quantize.");
         using var inference = no_grad();
         foreach (var (module, factors) in adapter.Modules) _linears[module].Merge(factors.A, factors.B, adapter.Scale);
         MergedAdapter = adapter.Name;
@@ -136,10 +142,38 @@ public sealed class Qwen3ForCausalLM : IDisposable
         AttachedAdapters.Remove(slot);
     }
 
+    /// <summary>
+    /// Quantizes every per-layer linear weight (and the lm_head when <paramref name="lmHead"/>) to
+    /// <paramref name="mode"/>, in groups of <paramref name="groupSize"/> input columns. Layers whose width does not
+    /// split into groups stay dense. Merge adapters before this: merging needs the float weights.
+    /// </summary>
+    public void Quantize(WeightQuantization mode, int groupSize, bool lmHead = true)
+    {
+        if (mode == WeightQuantization.None) return;
+        if (Quantization != WeightQuantization.None) throw new InvalidOperationException($"the weights are already quantized ({Quantization.Name()}).");
+        if (groupSize <= 0 || groupSize % Kernels.QuantGemv.GroupMultiple != 0)
+            throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize, $"the quantization group size must be a positive multiple of {Kernels.QuantGemv.GroupMultiple}.");
+        foreach (var linear in _linears.Values) linear.Quantize(mode, groupSize);
+        // A tied lm_head's dense weight is the embedding tensor, which stays (token lookup reads it).
+        var tied = TiedLmHead;
+        if (lmHead) LmHead.Quantize(mode, groupSize, ownsOld: !tied);
+        if (!TiedLmHead)
+        {
+            // The embedding is usually a view of the memory-mapped checkpoint, which keeps the whole mapping (every
+            // page quantization touched counts in RSS) alive: an own copy lets the mapping go with the float weights.
+            var own = EmbedTokens.clone();
+            EmbedTokens.Dispose();
+            EmbedTokens = own;
+        }
+        Quantization = mode;
+    }
+
+    private bool TiedLmHead => LmHead.Weight is DenseWeight d && ReferenceEquals(d.Tensor, EmbedTokens);
+
     public void Dispose()
     {
         foreach (var layer in Layers) layer.Dispose();
-        if (!ReferenceEquals(LmHead.Weight, EmbedTokens)) LmHead.Dispose();
+        if (!TiedLmHead) LmHead.Dispose();
         EmbedTokens.Dispose();
         Norm.Dispose();
         _eps.Dispose();

@@ -1,13 +1,14 @@
 using QwenAspire.Engine.Model.Lora;
-using QwenAspire.Engine.Model.Kernels;
+using QwenAspire.Engine.Model.Weights;
 using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QwenAspire.Engine.Model;
 
 /// <summary>
-/// A bias-free linear layer (<c>y = x Wᵀ</c>, W is [out, in] as in HF) whose weight may be stored in
-/// bf16/f16 while activations stay f32, plus unmerged LoRA adapters in slots, applied per row
+/// A bias-free linear layer (<c>y = x Wᵀ</c>, W is [out, in] as in HF): the base projection belongs to its
+/// <see cref="LinearWeight"/> (dense f32/bf16/f16 or int8/int4 groups, each with its own kernel and layout;
+/// activations stay f32), plus unmerged LoRA adapters in slots, applied per row
 /// (<c>y = W x + scale · B (A x)</c> for the rows of each adapter's group).
 /// </summary>
 public sealed class Qwen3Linear : IDisposable
@@ -15,24 +16,22 @@ public sealed class Qwen3Linear : IDisposable
     private readonly Dictionary<int, LoraFactors> _adapters = [];
 
     public Qwen3Linear(string name, Tensor weight, LinearPolicy policy)
+        : this(name, new DenseWeight(weight, policy))
     {
-        if (policy.WidenAboveRows < 0 || policy.KernelMaxRows < 0 || policy.WidenBlockRows < 0 || policy.KernelChunkMaxRows < 0)
-            throw new ArgumentOutOfRangeException(nameof(policy), $"LinearPolicy fields must be non-negative; got {policy}.");
+    }
+
+    public Qwen3Linear(string name, LinearWeight weight)
+    {
         Name = name;
-        Weight = weight;
-        Policy = policy;
-        // Captured now: decode forwards drop libtorch to one thread (see Qwen3ForCausalLM.Forward).
-        KernelThreads = torch.get_num_threads();
+        Weight = weight ?? throw new ArgumentNullException(nameof(weight));
     }
 
     /// <summary>HF module name, e.g. <c>model.layers.0.self_attn.q_proj</c>.</summary>
     public string Name { get; }
-    public Tensor Weight { get; private set; }
-    public LinearPolicy Policy { get; }
-    /// <summary>Threads for the SIMD GEMV: libtorch's intra-op thread count when the layer was built.</summary>
-    public int KernelThreads { get; }
-    public long OutFeatures => Weight.shape[0];
-    public long InFeatures => Weight.shape[1];
+    /// <summary>The base weight with its projection; replaced (never mutated) by <see cref="Merge"/> and <see cref="Quantize"/>.</summary>
+    public LinearWeight Weight { get; private set; }
+    public long OutFeatures => Weight.OutFeatures;
+    public long InFeatures => Weight.InFeatures;
 
     /// <summary>Adapter slots attached to this module.</summary>
     public IReadOnlyCollection<int> AdapterSlots => _adapters.Keys;
@@ -63,86 +62,34 @@ public sealed class Qwen3Linear : IDisposable
         return y;
     }
 
-    private Tensor Project(Tensor x)
-    {
-        if (Weight.dtype == ScalarType.Float32) return nn.functional.linear(x, Weight);
-        var rows = x.shape[0];
-        // Decode: a hand-written GEMV reads the 16-bit weight in place at memory bandwidth, which libtorch's
-        // one-row bf16 matmul does not reach on CPU.
-        if (rows <= Policy.KernelMaxRows && ReducedGemv.Accepts(x, Weight)) return ReducedGemv.Project(x, Weight, KernelThreads);
-        // Prompts of a few dozen rows: the SIMD GEMV in chunks of KernelMaxRows still reads the 16-bit weight in
-        // place, once per chunk, which beats widening the whole weight for so few rows.
-        if (rows <= Policy.KernelChunkMaxRows && Policy.KernelMaxRows > 0 && ReducedGemv.Accepts(x, Weight)) return ProjectInChunks(x);
-        // Reduced-precision matmuls beat f32 only for a few rows on this kind of CPU (bandwidth-bound
-        // decode); for long prompts widening the weight is faster than a bf16 GEMM.
-        if (rows > Policy.WidenAboveRows)
-        {
-            if (Policy.WidenBlockRows > 0 && OutFeatures > Policy.WidenBlockRows) return ProjectWidenedBlocks(x);
-            // Freed now, not at the end of the forward's scope: holding every widened weight would double RSS.
-            using var wide = Weight.to(ScalarType.Float32);
-            return nn.functional.linear(x, wide);
-        }
-        return nn.functional.linear(x.to(Weight.dtype), Weight).to(ScalarType.Float32);
-    }
+    private Tensor Project(Tensor x) => Weight.Project(x);
 
-    /// <summary>x (T, in) → (T, out) through the SIMD GEMV, KernelMaxRows rows of x at a time.</summary>
-    private unsafe Tensor ProjectInChunks(Tensor x)
+    /// <summary>
+    /// Adds <c>scale · (B @ A)</c> to the dense weight (delta in f64, rounded once to the storage dtype). A
+    /// quantized weight refuses: merging must happen on the float weight, before <see cref="Quantize"/>.
+    /// </summary>
+    public void Merge(Tensor a, Tensor b, double scale)
     {
-        var rows = (int)x.shape[0];
-        var outF = (int)OutFeatures;
-        var inF = (int)InFeatures;
-        using var xc = x.contiguous();
-        var y = empty(rows, outF, ScalarType.Float32); // (T, out)
-        if (rows == 0 || outF == 0) return y;
-        var f16 = Weight.dtype == ScalarType.Float16;
-        fixed (byte* xb = xc.bytes)
-        fixed (byte* wb = Weight.bytes)
-        fixed (byte* yb = y.bytes)
-        {
-            float* xp = (float*)xb, yp = (float*)yb;
-            for (var r0 = 0; r0 < rows; r0 += Policy.KernelMaxRows)
-            {
-                var n = Math.Min(Policy.KernelMaxRows, rows - r0);
-                ReducedGemv.Compute(xp + (long)r0 * inF, n, (ushort*)wb, outF, inF, yp + (long)r0 * outF, f16, KernelThreads);
-            }
-        }
-        return y;
+        if (Weight is not DenseWeight dense)
+            throw new InvalidOperationException($"'{Name}' is already quantized ({Weight.Quantization.Name()}); merge adapters before quantizing.");
+        var old = Weight;
+        Weight = dense.Merged(a, b, scale);
+        old.Dispose();
     }
 
     /// <summary>
-    /// x (T, in) → (T, out), widening WidenBlockRows weight rows at a time into one reused f32 scratch: the
-    /// widened block stays in cache for its GEMM instead of a whole f32 weight going out to (fresh) memory.
+    /// Replaces the weight by its <paramref name="mode"/> quantization (no-op for <see cref="WeightQuantization.None"/>
+    /// or when the shape does not fit the groups). <paramref name="ownsOld"/> false leaves the old weight alive
+    /// (a tied lm_head shares the embedding tensor).
     /// </summary>
-    private Tensor ProjectWidenedBlocks(Tensor x)
+    public void Quantize(WeightQuantization mode, int groupSize, bool ownsOld = true)
     {
-        var rows = x.shape[0];
-        var outF = OutFeatures;
-        var block = (long)Policy.WidenBlockRows;
-        var y = empty(rows, outF, ScalarType.Float32, x.device); // (T, out)
-        using var scratch = empty(block, InFeatures, ScalarType.Float32, Weight.device); // (block, in)
-        for (long o0 = 0; o0 < outF; o0 += block)
-        {
-            var n = Math.Min(block, outF - o0);
-            using var w = Weight.narrow(0, o0, n);
-            using var s = scratch.narrow(0, 0, n);
-            s.copy_(w);
-            using var part = nn.functional.linear(x, s); // (T, n)
-            using var dst = y.narrow(1, o0, n);
-            dst.copy_(part);
-        }
-        return y;
-    }
-
-    /// <summary>Adds <c>scale · (B @ A)</c> to the weight: delta in f64, rounded once to the storage dtype.</summary>
-    public void Merge(Tensor a, Tensor b, double scale)
-    {
-        using var scope = NewDisposeScope();
-        var merged = Weight.to(ScalarType.Float64)
-            .add_(b.to(ScalarType.Float64).matmul(a.to(ScalarType.Float64)), scale)
-            .to(Weight.dtype).contiguous();
+        if (mode == WeightQuantization.None || Weight.Quantization == mode) return;
+        if (!QuantizedWeight.Fits(Weight.InFeatures, groupSize)) return;
+        var policy = (Weight as DenseWeight)?.Policy ?? LinearPolicy.Default;
         var old = Weight;
-        Weight = merged.DetachFromDisposeScope();
-        old.Dispose();
+        Weight = QuantizedWeight.Quantize(old, mode, groupSize, policy);
+        if (ownsOld) old.Dispose();
     }
 
     /// <summary>Keeps an adapter unmerged in <paramref name="slot"/> (rows of that slot get its delta).</summary>
@@ -153,8 +100,8 @@ public sealed class Qwen3Linear : IDisposable
         Detach(slot);
         // Own copies, outside any scope: the caller disposes its adapter tensors after attaching.
         using var scope = NewDisposeScope();
-        var a32 = a.to(ScalarType.Float32, Weight.device).contiguous().clone().DetachFromDisposeScope();
-        var b32 = b.to(ScalarType.Float32, Weight.device).contiguous().clone().DetachFromDisposeScope();
+        var a32 = a.to(ScalarType.Float32, Weight.Device).contiguous().clone().DetachFromDisposeScope();
+        var b32 = b.to(ScalarType.Float32, Weight.Device).contiguous().clone().DetachFromDisposeScope();
         _adapters[slot] = new LoraFactors(a32, b32, scale);
     }
 
@@ -181,7 +128,11 @@ public sealed class Qwen3Linear : IDisposable
     }
 }
 
-/// <summary>How reduced-precision weights are multiplied (see <see cref="Qwen3Linear"/>).</summary>
+/// <summary>
+/// How reduced-precision and quantized weights are multiplied (see <c>Weights/DenseWeight</c>, <c>Weights/QuantizedWeight</c>).
+/// Batched decode sends steps of 1–16 rows, so up to 16 rows go through the SIMD kernels, which read the weight
+/// once per step; above that (prefill) weights are widened/dequantized in blocks for libtorch's f32 GEMM.
+/// </summary>
 /// <param name="WidenAboveRows">Above this many rows a bf16/f16 weight is widened to f32 for the matmul.</param>
 /// <param name="KernelMaxRows">Up to this many rows a CPU bf16/f16 weight goes through the in-place SIMD GEMV
 /// (<c>Kernels/ReducedGemv</c>) instead of libtorch; 0 turns it off.</param>
@@ -189,7 +140,7 @@ public sealed class Qwen3Linear : IDisposable
 /// widened block stays in cache); 0 widens the whole weight at once.</param>
 /// <param name="KernelChunkMaxRows">Up to this many rows the SIMD GEMV runs in chunks of <paramref name="KernelMaxRows"/>
 /// rows instead of widening; 0 turns it off.</param>
-public sealed record LinearPolicy(int WidenAboveRows = 8, int KernelMaxRows = 8, int WidenBlockRows = 256, int KernelChunkMaxRows = 0)
+public sealed record LinearPolicy(int WidenAboveRows = 16, int KernelMaxRows = 16, int WidenBlockRows = 256, int KernelChunkMaxRows = 0)
 {
     public static LinearPolicy Default { get; } = new();
 }

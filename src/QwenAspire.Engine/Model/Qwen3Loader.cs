@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using QwenAspire.Engine.Model.SafeTensors;
+using QwenAspire.Engine.Model.Weights;
 using static TorchSharp.torch;
 
 namespace QwenAspire.Engine.Model;
@@ -44,6 +45,19 @@ internal static class Qwen3Loader
             var norm = Take(Qwen3Weights.FinalNorm);
             var lmHead = config.TieWordEmbeddings ? null : Take(Qwen3Weights.LmHead);
             var model = new Qwen3ForCausalLM(config, dtype, device, embed, norm, lmHead, Take, options.LinearPolicy);
+            if (options.Quantization != WeightQuantization.None)
+            {
+                options.Progress?.Report(new ModelLoadProgress(1.0, clock.Elapsed, $"quantizing to {options.Quantization.Name()}"));
+                try
+                {
+                    using (no_grad()) model.Quantize(options.Quantization, options.QuantizationGroupSize, options.QuantizeLmHead);
+                }
+                catch
+                {
+                    model.Dispose();
+                    throw;
+                }
+            }
             options.Progress?.Report(new ModelLoadProgress(1.0, clock.Elapsed, "done"));
             return model;
         }

@@ -53,16 +53,20 @@ public sealed class TorchModelRunner : IModelRunner
     /// <param name="kvCache">Pool size, block size and dtype; null: <see cref="KvCacheSettings.Default"/>.</param>
     public static TorchModelRunner Load(string modelDir, IReadOnlyDictionary<string, string>? adapters = null, string dtype = "auto",
         string device = "cpu", IProgress<ModelLoadProgress>? progress = null, bool mergeSingleAdapter = false,
-        LinearPolicy? linearPolicy = null, KvCacheSettings? kvCache = null)
+        LinearPolicy? linearPolicy = null, KvCacheSettings? kvCache = null,
+        Weights.WeightQuantization quantization = Weights.WeightQuantization.None)
     {
         adapters ??= new Dictionary<string, string>();
         kvCache ??= KvCacheSettings.Default;
+        // A merged adapter is folded into the float weights: quantize only after it (below).
+        var mergeFirst = adapters.Count == 1 && mergeSingleAdapter;
         var model = Qwen3ForCausalLM.Load(modelDir, new ModelLoadOptions
         {
             DType = dtype,
             Device = device,
             Progress = progress,
             LinearPolicy = linearPolicy ?? LinearPolicy.Default,
+            Quantization = mergeFirst ? Weights.WeightQuantization.None : quantization,
         });
         PagedKvCache? cache = null;
         TorchModelRunner? runner = null;
@@ -80,6 +84,7 @@ public sealed class TorchModelRunner : IModelRunner
                 {
                     using var adapter = LoraAdapter.Load(name, folder, model.Config);
                     model.MergeAdapter(adapter);
+                    using (TorchSharp.torch.no_grad()) model.Quantize(quantization, ModelLoadOptions.DefaultQuantizationGroupSize);
                 }
                 else
                 {

@@ -81,8 +81,9 @@ public sealed partial class JsonBodyReader(ILogger<JsonBodyReader> logger)
 
     internal static ApiError FromJsonException(JsonException ex)
     {
-        // Text the reader could not decode (bad UTF-8, a lone surrogate) comes wrapped; it is not a type mismatch.
-        if (ex.InnerException is InvalidOperationException text)
+        // Text the reader could not decode (bad UTF-8, a lone surrogate) comes wrapped; it is not a type mismatch
+        // (which also wraps an InvalidOperationException, "Cannot get the value of a token type ...").
+        if (ex.InnerException is InvalidOperationException text && text.Message.Contains("UTF-", StringComparison.Ordinal))
             return ApiError.BadRequest($"The request body is not valid JSON: {FirstSentence(text.Message)}" +
                                        (ex.Path is { Length: > 2 } at ? $" (at {at})" : ""), null, "invalid_json");
         string? param = ex.Path is { Length: > 2 } path && path.StartsWith("$.", StringComparison.Ordinal) ? path[2..] : null;

@@ -70,9 +70,10 @@ public sealed partial class ModelLoadingService(
         TorchRuntime.SetThreads(runtime.Threads);
         string device = TorchRuntime.ResolveDevice(runtime.Device).type.ToString().ToLowerInvariant(); // "auto" → cuda|cpu
         host.ReportProgress($"loading {dir}");
-        LogLoading(_logger, dir, o.EngineDtype, device, o.Adapters.Count);
+        LogLoading(_logger, dir, o.EngineDtype, runtime.Quantization.ToString().ToLowerInvariant(), device, o.Adapters.Count);
         _runner = TorchModelRunner.Load(dir, o.Adapters, o.EngineDtype, device, new ProgressLog(_logger, host),
-            mergeSingleAdapter: o.MergeSingleAdapter, kvCache: KvCacheMemory.ToSettings(runtime));
+            mergeSingleAdapter: o.MergeSingleAdapter, kvCache: KvCacheMemory.ToSettings(runtime),
+            quantization: runtime.Quantization);
         LogKvCache(_logger, _runner.KvCacheSummary);
         ct.ThrowIfCancellationRequested();
 
@@ -152,8 +153,8 @@ public sealed partial class ModelLoadingService(
         "==================================================================")]
     private static partial void LogDemoModel(ILogger logger, string directory);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "Loading model from {Directory} (dtype {Dtype}, device {Device}, {Adapters} adapter(s)).")]
-    private static partial void LogLoading(ILogger logger, string directory, string dtype, string device, int adapters);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Loading model from {Directory} (dtype {Dtype}, quantization {Quantization}, device {Device}, {Adapters} adapter(s)).")]
+    private static partial void LogLoading(ILogger logger, string directory, string dtype, string quantization, string device, int adapters);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model loading {Percent:0}% after {Seconds:0.0} s ({Stage}).")]
     private static partial void LogProgress(ILogger logger, double percent, double seconds, string stage);

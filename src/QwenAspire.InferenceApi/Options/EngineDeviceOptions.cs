@@ -1,11 +1,13 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
+using QwenAspire.Engine.Model.Weights;
 
 namespace QwenAspire.InferenceApi.Options;
 
 /// <summary>
-/// Where the engine runs and how big its KV pool is, from the <c>engine</c> section (<c>engine.device</c>,
-/// <c>engine.threads</c>, <c>engine.kv_cache_memory</c>, <c>engine.kv_block_size</c>, <c>engine.kv_cache_dtype</c>); the rest
+/// Where and how the engine runs and how big its KV pool is, from the <c>engine</c> section (<c>engine.device</c>,
+/// <c>engine.threads</c>, <c>engine.quantization</c>, <c>engine.kv_cache_memory</c>, <c>engine.kv_block_size</c>,
+/// <c>engine.kv_cache_dtype</c>); the rest
 /// of that section is the engine loop's own <see cref="QwenAspire.Engine.Generation.EngineOptions"/>.
 /// </summary>
 public sealed class EngineDeviceOptions
@@ -30,6 +32,12 @@ public sealed class EngineDeviceOptions
     [ConfigurationKeyName("kv_cache_dtype")]
     public string KvCacheDtype { get; set; } = "auto";
 
+    /// <summary>
+    /// none | int8 | int4 (<c>--quantization</c>): linear weights quantized at load from the bf16/f16/f32 checkpoint,
+    /// after a single merged adapter is folded in.
+    /// </summary>
+    public WeightQuantization Quantization { get; set; } = WeightQuantization.None;
+
     public static readonly string[] Devices = ["auto", "cpu", "cuda"];
     public static readonly string[] KvCacheDtypes = ["auto", "f32", "float32", "bf16", "bfloat16", "f16", "float16"];
 }
@@ -45,6 +53,8 @@ public sealed class EngineDeviceOptionsValidator(IConfiguration configuration) :
         var errors = new List<string>();
         if (!EngineDeviceOptions.Devices.Contains(o.Device, StringComparer.OrdinalIgnoreCase))
             errors.Add($"engine.device: '{o.Device}' is not one of {string.Join(", ", EngineDeviceOptions.Devices)}.");
+        if (!Enum.IsDefined(o.Quantization))
+            errors.Add($"engine.quantization: '{o.Quantization}' is not one of none, int8, int4.");
         if (o.Threads < 0)
             errors.Add($"engine.threads: must be 0 (torch default) or positive, got {o.Threads}.");
         if (!KvCacheMemory.TryParse(o.KvCacheMemory, out _, out _, out var kvError))

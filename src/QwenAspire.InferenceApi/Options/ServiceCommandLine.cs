@@ -16,6 +16,7 @@ public sealed class ServiceCommandLine
         ["--dtype"] = "model:dtype",
         ["--device"] = "engine:device",
         ["--threads"] = "engine:threads",
+        ["--quantization"] = "engine:quantization",
         ["--host"] = "server:host",
         ["--port"] = "server:port",
     };

@@ -18,6 +18,11 @@ internal static unsafe class GemvBlocks
         {
             var wo = w + (long)o * n;
             var t = 0;
+            // 512-bit lanes have registers for 4 x rows (16 accumulators): each widened weight vector serves 4 FMAs.
+            if (TL.Count == 16)
+            {
+                for (; t + 4 <= rows; t += 4) Block4x4<TL, TV, TF>(wo, n, x + (long)t * n, y + (long)t * outF + o, outF);
+            }
             for (; t + 2 <= rows; t += 2) Block4x2<TL, TV, TF>(wo, n, x + (long)t * n, y + (long)t * outF + o, outF);
             if (t < rows) Block4x1<TL, TV, TF>(wo, n, x + (long)t * n, y + (long)t * outF + o);
         }
@@ -107,6 +112,54 @@ internal static unsafe class GemvBlocks
         y0[0] = s00; y0[1] = s10; y0[2] = s20; y0[3] = s30;
         var y1 = y0 + outF;
         y1[0] = s01; y1[1] = s11; y1[2] = s21; y1[3] = s31;
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static void Block4x4<TL, TV, TF>(ushort* w0, int n, float* x0, float* y0, int outF)
+        where TL : struct, IVectorLanes<TV> where TV : struct where TF : struct, IWeightFormat
+    {
+        ushort* w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
+        float* x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
+        TV a00 = TL.Zero, a10 = TL.Zero, a20 = TL.Zero, a30 = TL.Zero, a01 = TL.Zero, a11 = TL.Zero, a21 = TL.Zero, a31 = TL.Zero;
+        TV a02 = TL.Zero, a12 = TL.Zero, a22 = TL.Zero, a32 = TL.Zero, a03 = TL.Zero, a13 = TL.Zero, a23 = TL.Zero, a33 = TL.Zero;
+        var c = TL.Count;
+        var i = 0;
+        for (; i + 2 * c <= n; i += 2 * c)
+        {
+            TV p0 = TL.Load(x0 + i), q0 = TL.Load(x0 + i + c), p1 = TL.Load(x1 + i), q1 = TL.Load(x1 + i + c);
+            TV p2 = TL.Load(x2 + i), q2 = TL.Load(x2 + i + c), p3 = TL.Load(x3 + i), q3 = TL.Load(x3 + i + c);
+            TL.LoadWeights<TF>(w0 + i, out var l, out var h);
+            a00 = TL.Fma(h, q0, TL.Fma(l, p0, a00)); a01 = TL.Fma(h, q1, TL.Fma(l, p1, a01));
+            a02 = TL.Fma(h, q2, TL.Fma(l, p2, a02)); a03 = TL.Fma(h, q3, TL.Fma(l, p3, a03));
+            TL.LoadWeights<TF>(w1 + i, out l, out h);
+            a10 = TL.Fma(h, q0, TL.Fma(l, p0, a10)); a11 = TL.Fma(h, q1, TL.Fma(l, p1, a11));
+            a12 = TL.Fma(h, q2, TL.Fma(l, p2, a12)); a13 = TL.Fma(h, q3, TL.Fma(l, p3, a13));
+            TL.LoadWeights<TF>(w2 + i, out l, out h);
+            a20 = TL.Fma(h, q0, TL.Fma(l, p0, a20)); a21 = TL.Fma(h, q1, TL.Fma(l, p1, a21));
+            a22 = TL.Fma(h, q2, TL.Fma(l, p2, a22)); a23 = TL.Fma(h, q3, TL.Fma(l, p3, a23));
+            TL.LoadWeights<TF>(w3 + i, out l, out h);
+            a30 = TL.Fma(h, q0, TL.Fma(l, p0, a30)); a31 = TL.Fma(h, q1, TL.Fma(l, p1, a31));
+            a32 = TL.Fma(h, q2, TL.Fma(l, p2, a32)); a33 = TL.Fma(h, q3, TL.Fma(l, p3, a33));
+        }
+        Span<float> s = stackalloc float[16];
+        s[0] = TL.Sum(a00); s[1] = TL.Sum(a10); s[2] = TL.Sum(a20); s[3] = TL.Sum(a30);
+        s[4] = TL.Sum(a01); s[5] = TL.Sum(a11); s[6] = TL.Sum(a21); s[7] = TL.Sum(a31);
+        s[8] = TL.Sum(a02); s[9] = TL.Sum(a12); s[10] = TL.Sum(a22); s[11] = TL.Sum(a32);
+        s[12] = TL.Sum(a03); s[13] = TL.Sum(a13); s[14] = TL.Sum(a23); s[15] = TL.Sum(a33);
+        for (; i < n; i++)
+        {
+            float v0 = TF.Widen(w0[i]), v1 = TF.Widen(w1[i]), v2 = TF.Widen(w2[i]), v3 = TF.Widen(w3[i]);
+            for (var t = 0; t < 4; t++)
+            {
+                var u = x0[(long)t * n + i];
+                s[4 * t] += v0 * u; s[4 * t + 1] += v1 * u; s[4 * t + 2] += v2 * u; s[4 * t + 3] += v3 * u;
+            }
+        }
+        for (var t = 0; t < 4; t++)
+        {
+            var yt = y0 + (long)t * outF;
+            yt[0] = s[4 * t]; yt[1] = s[4 * t + 1]; yt[2] = s[4 * t + 2]; yt[3] = s[4 * t + 3];
+        }
     }
 
     private static float Dot<TL, TV, TF>(ushort* w, float* x, int n)

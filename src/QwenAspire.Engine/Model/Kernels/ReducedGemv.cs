@@ -76,28 +76,85 @@ internal static unsafe class ReducedGemv
     }
 }
 
-/// <summary>One GEMV, executable in parts over disjoint output-row ranges (64-byte aligned to avoid false sharing).</summary>
-internal readonly unsafe struct GemvJob(float* x, int rows, ushort* w, int outF, int inF, float* y, bool f16, GemvWidth width)
+/// <summary>Weight storage of one <see cref="GemvJob"/>.</summary>
+internal enum GemvWeights
 {
+    Bf16,
+    F16,
+    Int8,
+    Int4,
+}
+
+/// <summary>
+/// One GEMV, executable in parts over disjoint output-row ranges (64-byte aligned to avoid false sharing):
+/// 16-bit weights (<see cref="ReducedGemv"/>) or quantized groups with scales (<see cref="QuantGemv"/>).
+/// </summary>
+internal readonly unsafe struct GemvJob
+{
+    private readonly float* _x;
+    private readonly float* _y;
+    private readonly void* _w;
+    private readonly float* _scales;
+    private readonly int _rows;
+    private readonly int _outF;
+    private readonly int _inF;
+    private readonly int _group;
+    private readonly GemvWeights _weights;
+    private readonly GemvWidth _width;
+
+    public GemvJob(float* x, int rows, ushort* w, int outF, int inF, float* y, bool f16, GemvWidth width)
+        : this(x, rows, w, null, 0, outF, inF, y, f16 ? GemvWeights.F16 : GemvWeights.Bf16, width)
+    {
+    }
+
+    public GemvJob(float* x, int rows, void* w, float* scales, int group, int outF, int inF, float* y, GemvWeights weights, GemvWidth width)
+    {
+        _x = x;
+        _rows = rows;
+        _w = w;
+        _scales = scales;
+        _group = group;
+        _outF = outF;
+        _inF = inF;
+        _y = y;
+        _weights = weights;
+        _width = width;
+    }
+
     public void Execute(int part, int parts)
     {
-        var chunk = ((outF + parts - 1) / parts + 15) & ~15;
-        var o0 = Math.Min(outF, part * chunk);
-        var o1 = Math.Min(outF, o0 + chunk);
+        var chunk = ((_outF + parts - 1) / parts + 15) & ~15;
+        var o0 = Math.Min(_outF, part * chunk);
+        var o1 = Math.Min(_outF, o0 + chunk);
         if (o0 >= o1) return;
-        switch (width, f16)
+        float* x = _x, y = _y;
+        int rows = _rows, inF = _inF, outF = _outF;
+        var wide = _width == GemvWidth.V512;
+        switch (_weights)
         {
-            case (GemvWidth.V512, false):
-                GemvBlocks.Run<Lanes512, Vector512<float>, Bf16Format>(x, rows, w, inF, outF, y, o0, o1);
+            case GemvWeights.Bf16 when wide:
+                GemvBlocks.Run<Lanes512, Vector512<float>, Bf16Format>(x, rows, (ushort*)_w, inF, outF, y, o0, o1);
                 break;
-            case (GemvWidth.V512, true):
-                GemvBlocks.Run<Lanes512, Vector512<float>, F16Format>(x, rows, w, inF, outF, y, o0, o1);
+            case GemvWeights.F16 when wide:
+                GemvBlocks.Run<Lanes512, Vector512<float>, F16Format>(x, rows, (ushort*)_w, inF, outF, y, o0, o1);
                 break;
-            case (_, false):
-                GemvBlocks.Run<Lanes256, Vector256<float>, Bf16Format>(x, rows, w, inF, outF, y, o0, o1);
+            case GemvWeights.Bf16:
+                GemvBlocks.Run<Lanes256, Vector256<float>, Bf16Format>(x, rows, (ushort*)_w, inF, outF, y, o0, o1);
+                break;
+            case GemvWeights.F16:
+                GemvBlocks.Run<Lanes256, Vector256<float>, F16Format>(x, rows, (ushort*)_w, inF, outF, y, o0, o1);
+                break;
+            case GemvWeights.Int8 when wide:
+                QuantBlocks.Run<Lanes512, Vector512<float>, Int8Format>(x, rows, (byte*)_w, _scales, inF, _group, outF, y, o0, o1);
+                break;
+            case GemvWeights.Int4 when wide:
+                QuantBlocks.Run<Lanes512, Vector512<float>, Int4Format>(x, rows, (byte*)_w, _scales, inF, _group, outF, y, o0, o1);
+                break;
+            case GemvWeights.Int8:
+                QuantBlocks.Run<Lanes256, Vector256<float>, Int8Format>(x, rows, (byte*)_w, _scales, inF, _group, outF, y, o0, o1);
                 break;
             default:
-                GemvBlocks.Run<Lanes256, Vector256<float>, F16Format>(x, rows, w, inF, outF, y, o0, o1);
+                QuantBlocks.Run<Lanes256, Vector256<float>, Int4Format>(x, rows, (byte*)_w, _scales, inF, _group, outF, y, o0, o1);
                 break;
         }
     }
