@@ -14,7 +14,8 @@ namespace QwenAspire.InferenceApi.Serving;
 /// </summary>
 public sealed class StructuredOutputs(Func<TokenVocabulary> vocabulary)
 {
-    public const int MaxCachedGrammars = 64;
+    /// <summary>With <see cref="JsonConstraint.MaxCacheBytes"/> per grammar, masks use at most 256 MiB in all.</summary>
+    public const int MaxCachedGrammars = 32;
     // The string-token table is built with it, here on a request thread, so the engine thread never stalls on it.
     private readonly Lazy<TokenVocabulary> _vocabulary = new(() => vocabulary().Prepare());
     private readonly ConcurrentDictionary<string, JsonConstraint> _grammars = new(StringComparer.Ordinal);

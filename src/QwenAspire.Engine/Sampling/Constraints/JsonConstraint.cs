@@ -10,7 +10,8 @@ namespace QwenAspire.Engine.Sampling.Constraints;
 /// </summary>
 public sealed class JsonConstraint : ILogitsProcessorFactory
 {
-    public const long MaxCacheBytes = 64L << 20;
+    /// <summary>About 430 dense masks (19 KiB each on Qwen3) or many more sparse ones; later states are computed each time.</summary>
+    public const long MaxCacheBytes = 8L << 20;
     private readonly Dictionary<GrammarState, TokenMask> _cache = [];
     private readonly Lock _lock = new();
     private long _cacheBytes;
