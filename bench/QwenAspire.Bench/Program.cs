@@ -13,6 +13,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "bench-tokenizer" => await TokenizerBench.RunAsync(args[1..]),
     "bench-template" => TemplateBench.Run(args[1..]),
     "bench-serve" => await ServeBench.RunAsync(args[1..]),
+    "bench-mask" => MaskBench.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -33,6 +34,7 @@ static int Usage()
           bench-tokenizer [--kb 100] [--runs N]
           bench-template  [--iterations N] [--turns N]
           {ServeBench.UsageText}
+          bench-mask      [--steps 300] [--vocab 151936] [--seed 1]
         """);
     return 2;
 }

@@ -95,7 +95,7 @@ public sealed class ServerBeforeModelTests(ServerBeforeModelTests.Fixture fixtur
     [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"top_logprobs\": 5}", "top_logprobs", "invalid_value")]
     [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": 5}", "stop", "invalid_type")]
     [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream_options\": {\"include_usage\": true}}", "stream_options", "invalid_value")]
-    [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"response_format\": {\"type\": \"json_object\"}}", "response_format", "unsupported_value")]
+    [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"response_format\": {\"type\": \"xml\"}}", "response_format.type", "unsupported_value")]
     [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tool_choice\": \"required\"}", "tool_choice", "unsupported_value")]
     public async Task BadChatRequestsGet400NamingTheParam(string body, string? param, string code)
     {

@@ -1,5 +1,6 @@
 using System.Threading.Channels;
 using QwenAspire.Engine.Sampling;
+using QwenAspire.Engine.Sampling.LogitsProcessors;
 
 namespace QwenAspire.Engine.Generation;
 
@@ -17,7 +18,7 @@ internal sealed class ActiveSequence
         AdapterEntry = adapter;
         Sequence = new Sequence(request, adapter?.Slot ?? 0, adapter?.Id ?? 0);
         Tracker = tracker;
-        Penalties = new PenaltyTracker(request.PromptTokens);
+        Processors = LogitsPipeline.Create(request.Sampling, request.PromptTokens);
         Rng = request.Sampling.Seed is { } seed ? new Xoshiro256StarStar(seed) : Xoshiro256StarStar.CreateRandom();
         SubmittedAt = submittedAt;
     }
@@ -29,7 +30,8 @@ internal sealed class ActiveSequence
     public AdapterEntry? AdapterEntry { get; }
     public bool Retired { get; set; }
     public CompletionTracker Tracker { get; }
-    public PenaltyTracker Penalties { get; }
+    /// <summary>Penalties, logit_bias and the constraint state of this sequence, in order.</summary>
+    public LogitsPipeline Processors { get; }
     public Xoshiro256StarStar Rng { get; }
     public long SubmittedAt { get; }
     /// <summary>Timestamp of the last emitted token (0 before the first).</summary>

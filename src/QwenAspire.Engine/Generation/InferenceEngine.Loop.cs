@@ -178,7 +178,7 @@ public sealed partial class InferenceEngine
             if (s.AbortRequested) continue; // reaped before the next step
             try
             {
-                // The sampler edits its input (penalties): sample a copy, not the runner's buffer.
+                // The sampler edits its input (logits processors): sample a copy, not the runner's buffer.
                 logits.Slice(c.LogitsIndex * vocab, vocab).CopyTo(_row);
                 Advance(s);
             }
@@ -194,9 +194,9 @@ public sealed partial class InferenceEngine
     private void Advance(ActiveSequence s)
     {
         var seq = s.Sequence;
-        var sample = _sampler.Sample(_row, s.Request.Sampling, s.Penalties, s.Rng);
+        var sample = _sampler.Sample(_row, s.Request.Sampling, s.Processors, s.Rng);
         seq.Tokens.Add(sample.TokenId);
-        s.Penalties.OnGenerated(sample.TokenId);
+        s.Processors.OnGenerated(sample.TokenId);
         var outcome = s.Tracker.OnToken(sample.TokenId, seq.Tokens.Count, seq.CompletionLength);
 
         var now = Stopwatch.GetTimestamp();

@@ -176,7 +176,7 @@ public sealed partial class InferenceEngine : IInferenceEngine, IEngineStatistic
         else if (!_runner.ServesBaseModel)
             throw new ArgumentException(
                 $"The base model is not served (an adapter is merged into the weights); use one of: [{string.Join(", ", _adapters.Names)}].", "Adapter");
-        SamplingParamsValidation.Validate(request.Sampling, _options.MaxLogprobs);
+        SamplingParamsValidation.Validate(request.Sampling, _options.MaxLogprobs, _runner.VocabSize);
     }
 
     /// <summary>Stops taking requests, lets running ones finish within <see cref="EngineOptions.ShutdownTimeout"/>, then aborts the rest.</summary>

@@ -1,10 +1,11 @@
 using QwenAspire.Engine.Generation;
+using QwenAspire.Engine.Sampling.LogitsProcessors;
 
 namespace QwenAspire.Engine.Sampling;
 
 /// <summary>
-/// Turns one logits row into a token. Order (vLLM's): repetition → frequency/presence penalties →
-/// temperature (below <see cref="GreedyTemperature"/>: argmax, ties to the lowest id) → min_p → top_k →
+/// Turns one logits row into a token. Order (vLLM's): the sequence's logits processors (penalties →
+/// logit_bias → constraint mask, <see cref="LogitsPipeline"/>) → temperature (below <see cref="GreedyTemperature"/>: argmax, ties to the lowest id) → min_p → top_k →
 /// top_p → draw from the sequence's own PRNG. Logprobs are of the raw model logits (vLLM's default).
 /// Owns scratch buffers sized to the vocabulary, so use one instance per thread (the engine loop).
 /// </summary>
@@ -23,14 +24,20 @@ public sealed class Sampler
     private float[] _weights = [];
     private float[] _raw = [];
 
+    /// <summary>Penalties only: as the full overload with a <see cref="PenaltyProcessor"/> as the one stage.</summary>
+    public SampleResult Sample(Span<float> logits, SamplingParams p, PenaltyTracker penalties, Xoshiro256StarStar rng) =>
+        Sample(logits, p, new PenaltyProcessor(p, penalties), rng);
+
     /// <summary>
-    /// Picks the next token. <paramref name="logits"/> is modified in place (penalties); pass the
-    /// sequence's per-step logits row, which the runner overwrites next step anyway.
+    /// Picks the next token. <paramref name="logits"/> is modified in place (by <paramref name="processors"/>);
+    /// pass the sequence's per-step logits row, which the runner overwrites next step anyway. When the
+    /// processors leave exactly one token possible (<see cref="IForcingProcessor"/>) it is taken without a draw.
+    /// The caller tells <paramref name="processors"/> the chosen token (<see cref="ILogitsProcessor.OnGenerated"/>).
     /// </summary>
-    public SampleResult Sample(Span<float> logits, SamplingParams p, PenaltyTracker penalties, Xoshiro256StarStar rng)
+    public SampleResult Sample(Span<float> logits, SamplingParams p, ILogitsProcessor processors, Xoshiro256StarStar rng)
     {
         ArgumentNullException.ThrowIfNull(p);
-        ArgumentNullException.ThrowIfNull(penalties);
+        ArgumentNullException.ThrowIfNull(processors);
         ArgumentNullException.ThrowIfNull(rng);
         if (logits.IsEmpty) throw new ArgumentException("Logits are empty.", nameof(logits));
 
@@ -42,8 +49,10 @@ public sealed class Sampler
             raw = _raw.AsSpan(0, logits.Length);
         }
 
-        penalties.Apply(logits, p);
-        var token = p.Temperature < GreedyTemperature ? VectorMath.ArgMax(logits) : Draw(logits, p, rng);
+        processors.Process(logits);
+        var forced = processors is IForcingProcessor f ? f.ForcedToken : -1;
+        var token = forced >= 0 ? forced
+            : p.Temperature < GreedyTemperature ? VectorMath.ArgMax(logits) : Draw(logits, p, rng);
 
         if (p.Logprobs is not { } n) return new SampleResult(token, null, null);
         var lse = Logprobs.LogSumExp(raw, Buffer(ref _weights, raw.Length));

@@ -1,3 +1,5 @@
+using QwenAspire.Engine.Sampling.LogitsProcessors;
+
 namespace QwenAspire.Engine.Sampling;
 
 /// <summary>
@@ -28,6 +30,10 @@ public sealed record SamplingParams
     public bool IgnoreEos { get; init; }
     /// <summary>Null: no logprobs. 0: only the chosen token's logprob. N: also the top N alternatives.</summary>
     public int? Logprobs { get; init; }
+    /// <summary>OpenAI logit_bias: token id → −100…100 added to its logit (−100 bans it outright).</summary>
+    public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
+    /// <summary>A constraint on the output (structured output: JSON, a schema); each sequence gets its own state from it.</summary>
+    public ILogitsProcessorFactory? Constraint { get; init; }
     /// <summary>Drop special tokens (ids flagged special in tokenizer.json) from the output text.</summary>
     public bool SkipSpecialTokens { get; init; } = true;
 }

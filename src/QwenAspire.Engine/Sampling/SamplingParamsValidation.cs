@@ -3,7 +3,8 @@ namespace QwenAspire.Engine.Sampling;
 /// <summary>Range checks the engine applies at submit; errors name the OpenAI parameter.</summary>
 public static class SamplingParamsValidation
 {
-    public static void Validate(SamplingParams p, int maxLogprobs)
+    /// <param name="vocabSize">Ids the model has logits for (logit_bias keys must be below it).</param>
+    public static void Validate(SamplingParams p, int maxLogprobs, int vocabSize = int.MaxValue)
     {
         ArgumentNullException.ThrowIfNull(p);
         if (!float.IsFinite(p.Temperature) || p.Temperature < 0)
@@ -19,6 +20,16 @@ public static class SamplingParamsValidation
             throw Range("top_logprobs", n, $"must be in [0, {maxLogprobs}]");
         if (p.StopStrings is null || p.StopStrings.Any(string.IsNullOrEmpty))
             throw new ArgumentException("stop: stop strings must be non-empty.", "stop");
+        if (p.LogitBias is { } bias)
+        {
+            foreach (var (id, value) in bias)
+            {
+                if ((uint)id >= (uint)vocabSize) throw Range("logit_bias", id, $"keys must be token ids in [0, {vocabSize - 1}]");
+                if (!(value >= -100 && value <= 100)) throw Range("logit_bias", value, "values must be in [-100, 100]");
+            }
+        }
+        if (p.Constraint is not null && p.IgnoreEos)
+            throw new ArgumentException("ignore_eos cannot be used with a structured-output constraint (it ends only at eos).", "ignore_eos");
         if (p.StopTokenIds is null) throw new ArgumentException("stop_token_ids must not be null.", "stop_token_ids");
     }
 

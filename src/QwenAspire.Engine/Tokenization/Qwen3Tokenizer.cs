@@ -18,6 +18,7 @@ public sealed class Qwen3Tokenizer
     private readonly string?[] _idToToken;
     private readonly byte[][] _idToBytes;
     private readonly bool[] _special;
+    private readonly bool[] _added;
     private readonly bool _nfc;
 
     private Qwen3Tokenizer(TokenizerJson json, string source)
@@ -48,10 +49,12 @@ public sealed class Qwen3Tokenizer
         _idToToken = new string?[size];
         foreach (var (token, id) in json.Vocab) _idToToken[id] = token;
         _special = new bool[size];
+        _added = new bool[size];
         foreach (var a in json.AddedTokens)
         {
             _idToToken[a.Id] = a.Content;
             _special[a.Id] = a.Special;
+            _added[a.Id] = true;
         }
         _idToBytes = new byte[size][];
         for (var id = 0; id < size; id++)
@@ -94,6 +97,9 @@ public sealed class Qwen3Tokenizer
 
     /// <summary>True for added tokens marked <c>special</c> (e.g. <c>&lt;|im_end|&gt;</c>), false for <c>&lt;think&gt;</c> and the like.</summary>
     public bool IsSpecial(int id) => (uint)id < (uint)_special.Length && _special[id];
+
+    /// <summary>True for every added token (special or not: &lt;think&gt;, &lt;tool_call&gt;…), which a grammar never allows.</summary>
+    public bool IsAddedToken(int id) => (uint)id < (uint)_added.Length && _added[id];
 
     public int[] Encode(string text)
     {

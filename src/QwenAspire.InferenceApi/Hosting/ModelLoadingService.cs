@@ -6,6 +6,7 @@ using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Model;
 using QwenAspire.Engine.Model.Generator;
 using QwenAspire.Engine.Templating;
+using QwenAspire.Engine.Sampling.Constraints;
 using QwenAspire.Engine.Tokenization;
 using QwenAspire.InferenceApi.Options;
 using QwenAspire.InferenceApi.Serving;
@@ -105,6 +106,7 @@ public sealed partial class ModelLoadingService(
             MaxContextLength = _runner.MaxContextLength,
             VocabSize = _runner.VocabSize,
             Defaults = SamplingDefaultsFrom(_runner.GenerationConfig, generationOptions.Value),
+            StructuredOutputs = new StructuredOutputs(() => TokenVocabulary.FromTokenizer(tokenizer, eos)),
         };
     }
 

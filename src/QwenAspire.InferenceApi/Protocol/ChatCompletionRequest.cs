@@ -15,8 +15,6 @@ public sealed class ChatCompletionRequest : SamplingRequest
     /// <summary>"none" | "auto" (forcing a function comes later).</summary>
     public JsonElement? ToolChoice { get; set; }
     public bool? ParallelToolCalls { get; set; }
-    /// <summary>{"type":"text"} (json modes come later). Dify may also send the bare string.</summary>
-    public JsonElement? ResponseFormat { get; set; }
     /// <summary>Extra variables for the chat template, e.g. {"enable_thinking": false}.</summary>
     public JsonObject? ChatTemplateKwargs { get; set; }
     /// <summary>Shortcut for chat_template_kwargs.enable_thinking.</summary>

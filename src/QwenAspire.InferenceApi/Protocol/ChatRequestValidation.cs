@@ -25,27 +25,26 @@ public static class ChatRequestValidation
             if (r.Logprobs != true)
                 return ApiError.BadRequest("'top_logprobs' can only be used when 'logprobs' is true.", "top_logprobs");
         }
-        return ValidateResponseFormat(r.ResponseFormat) ?? ValidateToolChoice(r.ToolChoice) ?? ValidateTools(r.Tools);
+        return ValidateStructuredOutput(r) ?? ValidateToolChoice(r.ToolChoice) ?? ValidateTools(r.Tools);
     }
 
     /// <summary>True when tool calls should be offered to the model and parsed from its output.</summary>
     public static bool ToolsEnabled(this ChatCompletionRequest r) =>
         r.Tools is { Count: > 0 } && !(r.ToolChoice is { ValueKind: JsonValueKind.String } c && c.GetString() == "none");
 
-    private static ApiError? ValidateResponseFormat(JsonElement? format)
+    /// <summary>
+    /// Constrained output starts at the first generated token, so it cannot follow a reasoning block: JSON
+    /// requests render with thinking off, and asking for thinking explicitly with them is refused.
+    /// </summary>
+    private static ApiError? ValidateStructuredOutput(ChatCompletionRequest r)
     {
-        if (format is not { } f || f.ValueKind == JsonValueKind.Null) return null;
-        string? type = f.ValueKind switch
-        {
-            JsonValueKind.String => f.GetString(),
-            JsonValueKind.Object when f.TryGetProperty("type", out var t) && t.ValueKind == JsonValueKind.String => t.GetString(),
-            _ => null,
-        };
-        if (type is null)
-            return ApiError.BadRequest("'response_format' must be an object like {\"type\": \"text\"}.", "response_format", "invalid_type");
-        return type == "text" ? null
-            : ApiError.BadRequest($"response_format type '{type}' is not supported yet; only 'text' is. " +
-                                  "JSON modes (json_object, json_schema) come in a later version.", "response_format", "unsupported_value");
+        ResponseFormat.Parse(r.ResponseFormat, out var format); // shape checked with the sampling fields
+        if (!format.IsConstrained) return null;
+        var kwarg = r.ChatTemplateKwargs?["enable_thinking"];
+        if (r.EnableThinking == true || kwarg?.GetValueKind() == JsonValueKind.True)
+            return ApiError.BadRequest("Thinking cannot be combined with a JSON response_format (the constraint applies from the first token); " +
+                                       "drop enable_thinking or set it to false.", kwarg is not null ? "chat_template_kwargs.enable_thinking" : "enable_thinking", "unsupported_value");
+        return null;
     }
 
     private static ApiError? ValidateToolChoice(JsonElement? choice)

@@ -27,7 +27,35 @@ public static class RequestValidation
         if (r.StreamOptions is not null && r.Stream != true)
             return ApiError.BadRequest("Stream options (`stream_options`) can only be defined when `stream=True`.", "stream_options");
         if (r.StopTokenIds?.Any(id => id < 0) == true) return Range("stop_token_ids", "non-negative token ids", null);
-        return ParseStop(r.Stop, out _);
+        return ParseLogitBias(r.LogitBias, out _) ?? ParseResponseFormat(r) ?? ParseStop(r.Stop, out _);
+    }
+
+    /// <summary>response_format's shape (chat and completions); json modes cannot be combined with ignore_eos (they end at eos).</summary>
+    public static ApiError? ParseResponseFormat(SamplingRequest r)
+    {
+        if (ResponseFormat.Parse(r.ResponseFormat, out var format) is { } invalid) return invalid;
+        return format.IsConstrained && r.IgnoreEos == true
+            ? ApiError.BadRequest("'ignore_eos' cannot be used with a JSON response_format: constrained output ends at eos once the value is complete.", "ignore_eos", "unsupported_value")
+            : null;
+    }
+
+    /// <summary>
+    /// <c>logit_bias</c>: keys are token ids written as decimal strings, values numbers in [−100, 100]. Ids past
+    /// the model's vocabulary are refused by the engine at submit (it knows the size), also as a 400.
+    /// </summary>
+    public static ApiError? ParseLogitBias(Dictionary<string, JsonElement>? bias, out Dictionary<int, float> parsed)
+    {
+        parsed = [];
+        if (bias is null) return null;
+        foreach (var (key, value) in bias)
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var id))
+                return ApiError.BadRequest($"'logit_bias' keys must be token ids (non-negative integers as strings), got '{key}'.", "logit_bias", "invalid_value");
+            if (value.ValueKind != JsonValueKind.Number || !value.TryGetDouble(out var v) || v is < -100 or > 100)
+                return ApiError.BadRequest($"'logit_bias' values must be numbers between -100 and 100, got {value.GetRawText()} for token {key}.", "logit_bias", "invalid_value");
+            parsed[id] = (float)v;
+        }
+        return null;
     }
 
     /// <summary><c>stop</c>: null, a string, or a list of non-empty strings.</summary>

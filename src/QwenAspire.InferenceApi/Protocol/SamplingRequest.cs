@@ -25,6 +25,10 @@ public abstract class SamplingRequest
     public float? PresencePenalty { get; set; }
     public float? FrequencyPenalty { get; set; }
     public float? RepetitionPenalty { get; set; }
+    /// <summary>{"type":"text"|"json_object"|"json_schema", …} (see <see cref="Protocol.ResponseFormat"/>). Dify may send the bare string.</summary>
+    public JsonElement? ResponseFormat { get; set; }
+    /// <summary>OpenAI: {"token id": bias −100…100}; JSON keys are strings.</summary>
+    public Dictionary<string, JsonElement>? LogitBias { get; set; }
     public bool? Stream { get; set; }
     public StreamOptions? StreamOptions { get; set; }
     public string? User { get; set; }

@@ -18,7 +18,9 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
         if (!host.TryGetModels(out var models, out var notReady)) return notReady!.ToResult();
         if (!models.TryResolve(request.Model!, out var adapter)) return ApiError.ModelNotFound(request.Model!, models.Names).ToResult();
 
-        var (prompt, renderError) = RenderPrompt(request, models);
+        ResponseFormat.Parse(request.ResponseFormat, out var format);
+        if (ResolveConstraint(format, models, out var constraint) is { } unconstrainable) return unconstrainable.ToResult();
+        var (prompt, renderError) = RenderPrompt(request, models, format.IsConstrained);
         if (renderError is not null) return renderError.ToResult();
         int[] promptIds = models.Prompt.Encode(prompt!);
         if (promptIds.Length >= models.MaxContextLength)
@@ -29,7 +31,7 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
         int? logprobs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null;
         var requests = Enumerable.Range(0, request.N ?? 1).Select(i => new GenerationRequest($"{id}-{i}", adapter, promptIds,
             SamplingMapper.ToSamplingParams(request, request.RequestedMaxTokens(), logprobs, stops, models.Defaults,
-                defaults.Value.MaxTokens, promptIds.Length, models.MaxContextLength, i))).ToList();
+                defaults.Value.MaxTokens, promptIds.Length, models.MaxContextLength, i, constraint))).ToList();
 
         using var activity = InferenceApiTelemetry.StartGeneration("chat", request.Model!, requests[0].Sampling, id, requests.Count);
         bool parseTools = request.ToolsEnabled();
@@ -54,7 +56,18 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
         return Results.Json(response.Complete(choices, promptIds.Length), ProtocolJson.Options);
     }
 
-    private (string? Prompt, ApiError? Error) RenderPrompt(ChatCompletionRequest request, ServedModels models)
+    /// <summary>The shared constraint for a json response_format (null for text), or why there is none.</summary>
+    internal static ApiError? ResolveConstraint(ResponseFormat format, ServedModels models, out Engine.Sampling.LogitsProcessors.ILogitsProcessorFactory? constraint)
+    {
+        constraint = null;
+        if (!format.IsConstrained) return null;
+        if (models.StructuredOutputs is not { } outputs)
+            return ApiError.BadRequest("This server cannot constrain output for this model; response_format must be 'text'.", "response_format", "unsupported_value");
+        return outputs.Resolve(format, out constraint);
+    }
+
+    /// <param name="constrained">JSON output starts at the first token: the template renders with thinking off.</param>
+    private (string? Prompt, ApiError? Error) RenderPrompt(ChatCompletionRequest request, ServedModels models, bool constrained)
     {
         if (ChatMessageConverter.TryConvert(request.Messages!, out var messages) is { } error) return (null, error);
         var kwargs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
@@ -62,7 +75,8 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
             foreach (var (key, value) in extra)
                 kwargs[key] = value?.DeepClone();
         // chat_template_kwargs.enable_thinking wins, then the top-level shortcut, then the server default.
-        if (!kwargs.ContainsKey("enable_thinking"))
+        if (constrained) kwargs["enable_thinking"] = false; // an explicit true was refused in validation
+        else if (!kwargs.ContainsKey("enable_thinking"))
             kwargs["enable_thinking"] = request.EnableThinking ?? defaults.Value.EnableThinking;
 
         var tools = request.ToolsEnabled() ? (JsonArray)request.Tools!.DeepClone() : null;

@@ -22,6 +22,9 @@ public sealed class CompletionServing(ModelHost host, IOptions<GenerationDefault
         if (PromptInputParser.TryParse(request.Prompt, models.VocabSize, out var prompts) is { } badPrompt) return badPrompt.ToResult();
         if (!models.TryResolve(request.Model!, out var adapter)) return ApiError.ModelNotFound(request.Model!, models.Names).ToResult();
 
+        ResponseFormat.Parse(request.ResponseFormat, out var format);
+        if (ChatServing.ResolveConstraint(format, models, out var constraint) is { } unconstrainable) return unconstrainable.ToResult();
+
         var promptIds = prompts.Select(p => p.TokenIds?.ToArray() ?? models.Prompt.Encode(p.Text!)).ToList();
         if (promptIds.FirstOrDefault(ids => ids.Length >= models.MaxContextLength) is { } tooLong)
             return (ApiError.ContextLengthExceeded(tooLong.Length, models.MaxContextLength) with { Param = "prompt" }).ToResult();
@@ -36,7 +39,7 @@ public sealed class CompletionServing(ModelHost host, IOptions<GenerationDefault
             {
                 int index = p * n + i;
                 requests.Add(new GenerationRequest($"{id}-{index}", adapter, promptIds[p], SamplingMapper.ToSamplingParams(request,
-                    request.MaxTokens, request.Logprobs, stops, models.Defaults, defaults.Value.MaxTokens, promptIds[p].Length, models.MaxContextLength, i)));
+                    request.MaxTokens, request.Logprobs, stops, models.Defaults, defaults.Value.MaxTokens, promptIds[p].Length, models.MaxContextLength, i, constraint)));
                 string echo = request.Echo == true ? prompts[p].Text ?? models.Prompt.Decode(promptIds[p], false) : "";
                 choices.Add(new CompletionChoiceState(index, p, echo, models.Prompt));
             }

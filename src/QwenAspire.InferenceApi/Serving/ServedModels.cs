@@ -33,6 +33,8 @@ public sealed class ServedModels
     public required int MaxContextLength { get; init; }
     public required int VocabSize { get; init; }
     public SamplingDefaults Defaults { get; init; } = new();
+    /// <summary>response_format json modes (null: this host cannot constrain output, they answer 400).</summary>
+    public StructuredOutputs? StructuredOutputs { get; init; }
     public long CreatedUnixSeconds { get; init; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
 
     /// <summary>False when a single adapter is merged into the weights: the base model itself is then not served.</summary>
