@@ -44,10 +44,13 @@ internal static class ModelBench
         {
             DType = dtype,
             LinearPolicy = policy,
+            // Explicit path flags are measured as given; otherwise the server's load-time calibration applies.
+            CalibrateLinearPolicy = cl.Get("widen-above") is null && cl.Get("kernel") is null,
             Quantization = quantization,
             QuantizationGroupSize = group,
             QuantizeLmHead = lmHead,
         });
+        if (model.LinearPolicyReport is { } report) Console.WriteLine(report);
         Console.WriteLine($"loaded {modelDir} as {model.DType}, quantization {quantization.Name()} (group {group}, lm_head {(lmHead ? "quantized" : "dense")}) in {clock.Elapsed.TotalSeconds:0.0} s (threads {threads}, widen above {policy.WidenAboveRows} rows, SIMD GEMV up to {policy.KernelMaxRows} rows, in chunks up to {policy.KernelChunkMaxRows} rows, widening blocks of {policy.WidenBlockRows} rows), RSS {Rss()}");
 
         var batches = (cl.Get("batch") ?? "1,4,8,16").Split(',').Select(int.Parse).ToArray();

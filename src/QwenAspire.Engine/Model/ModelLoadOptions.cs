@@ -13,6 +13,12 @@ public sealed record ModelLoadOptions
     /// <summary><c>auto</c>, <c>cpu</c> or <c>cuda</c>.</summary>
     public string Device { get; init; } = "cpu";
     public LinearPolicy LinearPolicy { get; init; } = LinearPolicy.Default;
+    /// <summary>
+    /// Time the 16-bit projection paths on one of the model's weights and adjust <see cref="LinearPolicy"/> to this
+    /// CPU (<see cref="LinearPolicyCalibration"/>); only for unquantized bf16/f16 weights on CPU of at least
+    /// <see cref="LinearPolicyCalibration.MinElements"/> elements.
+    /// </summary>
+    public bool CalibrateLinearPolicy { get; init; } = true;
     /// <summary>Quantize the per-layer linear weights at load (<c>engine.quantization</c>); adapters cannot be merged afterwards.</summary>
     public WeightQuantization Quantization { get; init; } = WeightQuantization.None;
     /// <summary>Input columns per quantization group (one f32 scale each); a multiple of 32.</summary>

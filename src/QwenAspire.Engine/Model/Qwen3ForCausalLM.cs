@@ -50,6 +50,8 @@ public sealed class Qwen3ForCausalLM : IDisposable
     public Dictionary<int, string> AttachedAdapters { get; } = [];
     /// <summary>The adapter merged into the weights, if any (the base model is then no longer available).</summary>
     public string? MergedAdapter { get; private set; }
+    /// <summary>What load-time calibration measured and chose for the linear paths (null: not calibrated).</summary>
+    public string? LinearPolicyReport { get; init; }
     /// <summary>How the per-layer linear weights are stored (set by <see cref="Quantize"/>).</summary>
     public WeightQuantization Quantization { get; private set; }
 

@@ -44,7 +44,15 @@ internal static class Qwen3Loader
             var embed = Take(Qwen3Weights.EmbedTokens);
             var norm = Take(Qwen3Weights.FinalNorm);
             var lmHead = config.TieWordEmbeddings ? null : Take(Qwen3Weights.LmHead);
-            var model = new Qwen3ForCausalLM(config, dtype, device, embed, norm, lmHead, Take, options.LinearPolicy);
+            var policy = options.LinearPolicy;
+            string? policyReport = null;
+            if (options.CalibrateLinearPolicy && options.Quantization == WeightQuantization.None
+                && loaded.TryGetValue(Qwen3Weights.Layer(0, "mlp.up_proj.weight"), out var sample))
+            {
+                options.Progress?.Report(new ModelLoadProgress(1.0, clock.Elapsed, "timing the linear paths"));
+                policy = LinearPolicyCalibration.Calibrate(sample, policy, out policyReport);
+            }
+            var model = new Qwen3ForCausalLM(config, dtype, device, embed, norm, lmHead, Take, policy) { LinearPolicyReport = policyReport };
             if (options.Quantization != WeightQuantization.None)
             {
                 options.Progress?.Report(new ModelLoadProgress(1.0, clock.Elapsed, $"quantizing to {options.Quantization.Name()}"));

@@ -36,6 +36,8 @@ public sealed class TorchModelRunner : IModelRunner
     /// <summary>The byte budget the pool was sized from (the pool itself is <see cref="PagedKvCache.Bytes"/>).</summary>
     public long KvCacheBudget { get; }
     /// <summary>One line for the start-up log: tokens, blocks, MiB, dtype.</summary>
+    /// <summary>The load-time choice of linear paths for this CPU (null: not calibrated).</summary>
+    public string? LinearPolicyReport => Model.LinearPolicyReport;
     public string KvCacheSummary =>
         $"KV cache: {(long)Cache.SlotCount} tokens / {Cache.BlockCount} blocks of {Cache.BlockSize} fit in {Cache.Bytes / (1024.0 * 1024):0.0} MiB ({Cache.DType}; budget {KvCacheBudget / (1024.0 * 1024):0.0} MiB)";
 

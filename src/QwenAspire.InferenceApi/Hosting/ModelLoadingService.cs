@@ -81,6 +81,7 @@ public sealed partial class ModelLoadingService(
             mergeSingleAdapter: o.MergeSingleAdapter, kvCache: KvCacheMemory.ToSettings(runtime),
             quantization: runtime.Quantization);
         LogKvCache(_logger, _runner.KvCacheSummary);
+        if (_runner.LinearPolicyReport is { } linearPaths) LogLinearPaths(_logger, linearPaths);
         ct.ThrowIfCancellationRequested();
 
         string tokenizerPath = Path.Combine(dir, "tokenizer.json");
@@ -170,6 +171,9 @@ public sealed partial class ModelLoadingService(
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{KvCache}")]
     private static partial void LogKvCache(ILogger logger, string kvCache);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Linear layers: {Report}.")]
+    private static partial void LogLinearPaths(ILogger logger, string report);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Model loaded in {Seconds:0.0} s.")]
     private static partial void LogLoaded(ILogger logger, double seconds);
