@@ -246,11 +246,19 @@ public sealed class InferenceEngineTests
             if (i.Name is InferenceMetrics.BatchSizeName or InferenceMetrics.BatchTokensName) lock (stepSizes) stepSizes.Add((i.Name, v));
         });
         listener.Start();
-        using var runner = new PagedFakeRunner(blockSize: 4, blockCount: 10);
+        using var gate = new ManualResetEventSlim(true);
+        using var runner = new PagedFakeRunner(blockSize: 4, blockCount: 10) { Gate = gate };
         await using var engine = Engine(runner, new EngineOptions { MaxRunningSequences = 4 }, metrics);
         int[] prompt = [1, 2, 3, 4, 5, 6, 7, 8, 9];
         await CollectAsync(engine.GenerateAsync(Request("warm", prompt, maxTokens: 2, sampling: NoEos), Timeout()));
-        var crowd = Enumerable.Range(0, 4).Select(i => CollectAsync(engine.GenerateAsync(Request($"r{i}", prompt, maxTokens: 10, sampling: NoEos), Timeout())));
+        // Hold the loop inside a one-token request's step while the crowd arrives, so all four are admitted together.
+        gate.Reset();
+        runner.FirstStepEntered.Reset();
+        var blocker = CollectAsync(engine.GenerateAsync(Request("blocker", [20, 21], maxTokens: 1, sampling: NoEos), Timeout()));
+        Assert.True(runner.FirstStepEntered.Wait(TimeSpan.FromSeconds(20)), "the blocker's step never started");
+        var crowd = Enumerable.Range(0, 4).Select(i => CollectAsync(engine.GenerateAsync(Request($"r{i}", prompt, maxTokens: 10, sampling: NoEos), Timeout()))).ToList();
+        gate.Set();
+        await blocker;
         await Task.WhenAll(crowd);
         listener.RecordObservableInstruments();
 
