@@ -125,7 +125,7 @@ public sealed class GenerationTests(ModelServer server)
     [Fact]
     public async Task ClientDisconnectMidStreamFreesTheEngine()
     {
-        var host = server.App.App.Services.GetRequiredService<QwenAspire.InferenceApi.Hosting.ModelHost>();
+        var host = server.App.App.Services.GetRequiredService<QwenAspire.InferenceApi.Serving.ModelRegistry>();
         Assert.True(host.TryGetModels(out var models, out _));
         using var client = server.App.Client();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")

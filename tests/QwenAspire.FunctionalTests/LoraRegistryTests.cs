@@ -1,7 +1,7 @@
 using System.Net;
 using QwenAspire.Engine.Generation;
-using QwenAspire.Engine.Templating;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text.Templating;
+using QwenAspire.Text.Tokenization;
 using QwenAspire.InferenceApi.Hosting;
 using QwenAspire.InferenceApi.Serving;
 
@@ -18,7 +18,7 @@ public sealed class LoraRegistryTests
     {
         var engine = new VanishingAdapterEngine();
         await using var app = await TestApp.StartAsync(services => services.AddSingleton(new ModelLoadGate()));
-        app.App.Services.GetRequiredService<ModelHost>().SetReady(new ServedModels
+        app.App.Services.GetRequiredService<ModelRegistry>().SetReady(new ServedModels
         {
             BaseName = "scripted", Engine = engine, MaxContextLength = 4096, VocabSize = 151936,
             Prompt = new Qwen3PromptProcessor(Qwen3Tokenizer.LoadEmbedded(), ChatTemplate.FromEmbeddedQwen3()),

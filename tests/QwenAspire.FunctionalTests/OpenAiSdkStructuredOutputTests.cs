@@ -3,7 +3,7 @@ using System.Text.Json;
 using Json.Schema;
 using OpenAI;
 using OpenAI.Chat;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.FunctionalTests;
 

@@ -2,8 +2,8 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using QwenAspire.Engine.Generation;
-using QwenAspire.Engine.Templating;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text.Templating;
+using QwenAspire.Text.Tokenization;
 using QwenAspire.InferenceApi.Hosting;
 using QwenAspire.InferenceApi.Serving;
 
@@ -21,7 +21,7 @@ public sealed class ScriptedEngineTests
     {
         // The gate is never opened: the real model never loads, the scripted engine serves instead.
         var app = await TestApp.StartAsync(services => services.AddSingleton(new ModelLoadGate()));
-        app.App.Services.GetRequiredService<ModelHost>().SetReady(new ServedModels
+        app.App.Services.GetRequiredService<ModelRegistry>().SetReady(new ServedModels
         {
             BaseName = "scripted", Engine = engine, Prompt = s_prompt, MaxContextLength = 4096, VocabSize = 151936,
         });

@@ -37,7 +37,7 @@ public sealed class ShutdownTests(ITestOutputHelper output)
         // What the host's ApplicationStopping callback does on SIGTERM, without stopping Kestrel yet, so the
         // requests that still reach the server can be checked.
         var clock = Stopwatch.StartNew();
-        app.App.Services.GetRequiredService<QwenAspire.InferenceApi.Hosting.ModelHost>().BeginShutdown();
+        app.App.Services.GetRequiredService<QwenAspire.InferenceApi.Serving.ModelRegistry>().BeginShutdown();
 
         using var fresh = app.Client();
         var refused = await fresh.SendAsync(LongStream());

@@ -2,7 +2,7 @@ using System.Net;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using Json.Schema;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.FunctionalTests;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using QwenAspire.Engine.Sampling.Constraints;
 using QwenAspire.Engine.Sampling.LogitsProcessors;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.Bench.Commands;
 

@@ -1,4 +1,4 @@
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.Bench.Commands;
 

@@ -1,6 +1,6 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using QwenAspire.Engine.Templating;
+using QwenAspire.Text.Templating;
 
 namespace QwenAspire.Bench.Commands;
 

@@ -3,7 +3,7 @@ using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.Bench.Commands;
 
@@ -97,7 +97,7 @@ public static class TokenizerBench
 
     private static BpeTokenizer CreateMlTokenizer()
     {
-        using var stream = QwenAspire.Engine.Assets.Qwen3Assets.OpenRead(QwenAspire.Engine.Assets.Qwen3Assets.TokenizerJson);
+        using var stream = QwenAspire.Text.Assets.Qwen3Assets.OpenRead(QwenAspire.Text.Assets.Qwen3Assets.TokenizerJson);
         using var doc = JsonDocument.Parse(stream);
         var model = doc.RootElement.GetProperty("model");
         var vocab = model.GetProperty("vocab").EnumerateObject().Select(p => new KeyValuePair<string, int>(p.Name, p.Value.GetInt32())).ToList();

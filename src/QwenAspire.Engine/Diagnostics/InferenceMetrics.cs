@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using QwenAspire.Engine.Generation;
 
 namespace QwenAspire.Engine.Diagnostics;
 
@@ -52,7 +51,6 @@ public sealed class InferenceMetrics : IDisposable
     private readonly Histogram<double> _duration;
     private readonly Histogram<int> _batchSequences;
     private readonly Histogram<int> _batchTokens;
-    private volatile IInferenceEngine? _engine;
     private volatile IEngineStatistics? _stats;
 
     /// <param name="meterFactory">The host's factory (DI); null creates a standalone meter this object disposes.</param>
@@ -69,12 +67,12 @@ public sealed class InferenceMetrics : IDisposable
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_latencyBuckets });
         _duration = _meter.CreateHistogram(RequestDurationName, "s", "Time from submission to the last event of a request.",
             advice: new InstrumentAdvice<double> { HistogramBucketBoundaries = s_durationBuckets });
-        _meter.CreateObservableGauge(QueueDepthName, () => _engine?.QueueDepth ?? 0, "{request}", "Requests waiting to be scheduled.");
+        _meter.CreateObservableGauge(QueueDepthName, () => _stats?.QueueDepth ?? 0, "{request}", "Requests waiting to be scheduled.");
         _batchSequences = _meter.CreateHistogram(BatchSizeName, "{sequence}", "Sequences in one engine step (decodes and prefill chunks).",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = s_batchBuckets });
         _batchTokens = _meter.CreateHistogram(BatchTokensName, "{token}", "Tokens run through the model in one engine step.",
             advice: new InstrumentAdvice<int> { HistogramBucketBoundaries = s_batchBuckets });
-        _meter.CreateObservableGauge(RunningName, () => _engine?.RunningCount ?? 0, "{sequence}", "Sequences running (decoding or prefilling).");
+        _meter.CreateObservableGauge(RunningName, () => _stats?.RunningCount ?? 0, "{sequence}", "Sequences running (decoding or prefilling).");
         _meter.CreateObservableGauge(WaitingName, () => _stats?.WaitingSequences ?? 0, "{sequence}", "Sequences waiting for KV room or a seat, preempted ones included.");
         _meter.CreateObservableGauge(KvBlocksUsedName, () => _stats?.KvBlocksUsed ?? 0, "{block}", "KV cache blocks held by sequences.");
         _meter.CreateObservableGauge(KvBlocksFreeName, () => _stats?.KvBlocksFree ?? 0, "{block}", "KV cache blocks free (cached prefixes among them stay reusable).");
@@ -83,12 +81,8 @@ public sealed class InferenceMetrics : IDisposable
         _meter.CreateObservableCounter(PreemptionsName, () => _stats?.Preemptions ?? 0, "{sequence}", "Running sequences preempted to recompute later, to free KV blocks.");
     }
 
-    /// <summary>Points the gauges at an engine (and its KV/scheduling statistics when it reports them).</summary>
-    public void Observe(IInferenceEngine engine)
-    {
-        _engine = engine;
-        _stats = engine as IEngineStatistics;
-    }
+    /// <summary>Points the gauges at an engine's statistics (the engine calls it; metrics never see the engine itself).</summary>
+    public void Observe(IEngineStatistics engine) => _stats = engine;
 
     internal void StepRan(int sequences, int tokens)
     {

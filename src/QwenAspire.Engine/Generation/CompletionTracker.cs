@@ -1,5 +1,6 @@
 using System.Globalization;
 using QwenAspire.Engine.Sampling;
+using QwenAspire.Text;
 
 namespace QwenAspire.Engine.Generation;
 

@@ -1,10 +1,9 @@
+using QwenAspire.Engine.Sampling;
+
 namespace QwenAspire.Engine.Generation;
 
 /// <summary>Why a sequence ended (OpenAI's finish_reason values plus abort for cancellation).</summary>
 public enum FinishReason { Stop, Length, Abort }
-
-/// <summary>Log-probability of one candidate token.</summary>
-public readonly record struct TokenLogprob(int TokenId, float Logprob);
 
 /// <summary>
 /// One event of a running generation, streamed to the caller per decode step. <see cref="TextDelta"/>

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using Microsoft.Extensions.Logging;
+using QwenAspire.Engine.Model;
 
 namespace QwenAspire.Engine.Generation;
 

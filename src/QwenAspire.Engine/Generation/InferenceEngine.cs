@@ -4,7 +4,9 @@ using System.Threading.Channels;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using QwenAspire.Engine.Diagnostics;
+using QwenAspire.Engine.Model;
 using QwenAspire.Engine.Sampling;
+using QwenAspire.Text;
 
 namespace QwenAspire.Engine.Generation;
 

@@ -1,3 +1,5 @@
+using QwenAspire.Engine.Model;
+
 namespace QwenAspire.Engine.Generation;
 
 /// <summary>One sequence's share of a step: tokens [Start, Start + Count) run through the model.</summary>

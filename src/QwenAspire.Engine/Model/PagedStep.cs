@@ -1,4 +1,3 @@
-using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Model.Lora;
 using static TorchSharp.torch;
 

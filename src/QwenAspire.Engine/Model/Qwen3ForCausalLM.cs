@@ -1,4 +1,3 @@
-using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Model.Lora;
 using QwenAspire.Engine.Model.Weights;
 using static TorchSharp.torch;

@@ -1,4 +1,3 @@
-using QwenAspire.Engine.Generation;
 
 namespace QwenAspire.Engine.Sampling;
 

@@ -1,4 +1,3 @@
-using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Sampling.LogitsProcessors;
 
 namespace QwenAspire.Engine.Sampling;

@@ -1,3 +1,5 @@
+using QwenAspire.InferenceApi.Protocol;
+
 namespace QwenAspire.InferenceApi.Api;
 
 /// <summary>

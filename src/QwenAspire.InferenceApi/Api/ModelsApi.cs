@@ -1,4 +1,3 @@
-using QwenAspire.InferenceApi.Hosting;
 using QwenAspire.InferenceApi.Protocol;
 using QwenAspire.InferenceApi.Serving;
 
@@ -18,13 +17,13 @@ public static class ModelsApi
         return app;
     }
 
-    private static IResult List(ModelHost host)
+    private static IResult List(ModelRegistry host)
     {
         if (!host.TryGetModels(out var models, out var notReady)) return notReady!.ToResult();
         return Results.Json(new ModelList(Cards(models).ToList()), ProtocolJson.Options);
     }
 
-    private static IResult Get(string id, ModelHost host)
+    private static IResult Get(string id, ModelRegistry host)
     {
         if (!host.TryGetModels(out var models, out var notReady)) return notReady!.ToResult();
         var card = Cards(models).FirstOrDefault(c => c.Id == id);

@@ -2,6 +2,7 @@ using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
 using QwenAspire.InferenceApi.Options;
+using QwenAspire.InferenceApi.Protocol;
 
 namespace QwenAspire.InferenceApi.Api;
 

@@ -1,5 +1,3 @@
-using System.Text.Json.Nodes;
-using QwenAspire.InferenceApi.Hosting;
 using QwenAspire.InferenceApi.Protocol;
 using QwenAspire.InferenceApi.Serving;
 
@@ -17,31 +15,21 @@ public static class TokenizeApi
         return app;
     }
 
-    private static async Task<IResult> TokenizeAsync(HttpContext context, JsonBodyReader reader, ModelHost host)
+    private static async Task<IResult> TokenizeAsync(HttpContext context, JsonBodyReader reader, ModelRegistry registry, PromptRenderer renderer)
     {
         var (body, error) = await reader.ReadAsync<TokenizeRequest>(context.Request, b => b.Unknown);
         if (error is not null) return error.ToResult();
-        if (!host.TryGetModels(out var models, out var notReady)) return notReady!.ToResult();
-        if (body!.Model is { } model && !models.TryResolve(model, out _)) return ApiError.ModelNotFound(model, models.Names).ToResult();
+        if (!registry.TryGetModels(out var models, out var notReady)) return notReady!.ToResult();
+        string? adapter = null;
+        if (body!.Model is { } model && !models.TryResolve(model, out adapter)) return ApiError.ModelNotFound(model, models.Names).ToResult();
 
         if (body.Messages is not null)
         {
             if (body.Prompt is not null)
                 return ApiError.BadRequest("Give either 'prompt' or 'messages', not both.", "prompt").ToResult();
-            if (ChatMessageConverter.TryConvert(body.Messages, out var messages) is { } bad) return bad.ToResult();
-            var kwargs = new Dictionary<string, JsonNode?>(StringComparer.Ordinal);
-            if (body.ChatTemplateKwargs is { } extra)
-                foreach (var (key, value) in extra) kwargs[key] = value?.DeepClone();
-            string rendered;
-            try
-            {
-                rendered = models.Prompt.RenderChat(messages, body.Tools is null ? null : (JsonArray)body.Tools.DeepClone(),
-                    body.AddGenerationPrompt ?? true, kwargs);
-            }
-            catch (ChatTemplateRejectedException ex)
-            {
-                return ApiError.BadRequest($"The chat template rejected the conversation: {ex.Message}", "messages", "invalid_conversation").ToResult();
-            }
+            // The chat endpoint's own renderer: /tokenize shows exactly the prompt chat would run.
+            if (renderer.Render(models, adapter, body.Messages, ChatPromptOptions.For(body), out var rendered) is { } rejected)
+                return rejected.ToResult();
             int[] ids = models.Prompt.Encode(rendered);
             return Results.Json(new TokenizeResponse(ids, ids.Length, models.MaxContextLength) { Prompt = rendered }, ProtocolJson.Options);
         }
@@ -50,11 +38,11 @@ public static class TokenizeApi
         return Results.Json(new TokenizeResponse(tokens, tokens.Length, models.MaxContextLength), ProtocolJson.Options);
     }
 
-    private static async Task<IResult> DetokenizeAsync(HttpContext context, JsonBodyReader reader, ModelHost host)
+    private static async Task<IResult> DetokenizeAsync(HttpContext context, JsonBodyReader reader, ModelRegistry registry)
     {
         var (body, error) = await reader.ReadAsync<DetokenizeRequest>(context.Request, b => b.Unknown);
         if (error is not null) return error.ToResult();
-        if (!host.TryGetModels(out var models, out var notReady)) return notReady!.ToResult();
+        if (!registry.TryGetModels(out var models, out var notReady)) return notReady!.ToResult();
         if (body!.Model is { } model && !models.TryResolve(model, out _)) return ApiError.ModelNotFound(model, models.Names).ToResult();
         if (body.Tokens is null) return ApiError.MissingField("tokens").ToResult();
         foreach (int badId in body.Tokens.Where(t => t < 0 || t >= models.VocabSize).Take(1))

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
 using QwenAspire.Engine.Generation;
 using QwenAspire.InferenceApi.Options;
+using QwenAspire.InferenceApi.Serving;
 
 namespace QwenAspire.InferenceApi.Hosting;
 
@@ -10,7 +11,7 @@ namespace QwenAspire.InferenceApi.Hosting;
 /// requests <c>server.shutdown_timeout</c>, after which it ends them with <see cref="FinishReason.Abort"/>, so
 /// every stream still gets its finish chunk and [DONE] before Kestrel's own deadline (set a little later).
 /// </summary>
-public sealed class GracefulShutdown(IHostApplicationLifetime lifetime, ModelHost host) : IHostedService
+public sealed class GracefulShutdown(IHostApplicationLifetime lifetime, ModelRegistry host) : IHostedService
 {
     /// <summary>Host deadline beyond the engine's: time to write the abort events and close the responses.</summary>
     public static readonly TimeSpan HostGrace = TimeSpan.FromSeconds(5);
@@ -19,7 +20,7 @@ public sealed class GracefulShutdown(IHostApplicationLifetime lifetime, ModelHos
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        _stopping = lifetime.ApplicationStopping.Register(static h => ((ModelHost)h!).BeginShutdown(), host);
+        _stopping = lifetime.ApplicationStopping.Register(static h => ((ModelRegistry)h!).BeginShutdown(), host);
         return Task.CompletedTask;
     }
 

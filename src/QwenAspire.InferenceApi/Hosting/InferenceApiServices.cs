@@ -24,9 +24,11 @@ public static class InferenceApiServices
         services.AddSingleton<IValidateOptions<EngineOptions>, EngineOptionsValidator>();
         services.AddOptions<EngineOptions>().ValidateOnStart();
         services.AddSingleton(sp => new InferenceMetrics(sp.GetService<System.Diagnostics.Metrics.IMeterFactory>()));
-        services.AddSingleton<ModelHost>();
+        services.AddSingleton<ModelRegistry>();
         services.AddHostedService<ModelLoadingService>();
         GracefulShutdown.AddGracefulShutdown(services);
+        services.AddSingleton<PromptRenderer>();
+        services.AddSingleton<ServingPipeline>();
         services.AddSingleton<ChatServing>();
         services.AddSingleton<CompletionServing>();
         services.AddSingleton<RuntimeLoraServing>();

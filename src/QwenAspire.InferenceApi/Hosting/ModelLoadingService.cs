@@ -5,9 +5,9 @@ using QwenAspire.Engine.Diagnostics;
 using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Model;
 using QwenAspire.Engine.Model.Generator;
-using QwenAspire.Engine.Templating;
+using QwenAspire.Text.Templating;
 using QwenAspire.Engine.Sampling.Constraints;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text.Tokenization;
 using QwenAspire.InferenceApi.Options;
 using QwenAspire.InferenceApi.Serving;
 
@@ -19,7 +19,7 @@ namespace QwenAspire.InferenceApi.Hosting;
 /// configured it generates and serves the tiny demo model, loudly. A failed load stops the service.
 /// </summary>
 public sealed partial class ModelLoadingService(
-    ModelHost host,
+    ModelRegistry host,
     IOptions<ModelOptions> modelOptions,
     IOptions<GenerationDefaultsOptions> generationOptions,
     IOptions<EngineOptions> engineOptions,
@@ -118,7 +118,7 @@ public sealed partial class ModelLoadingService(
         if (!File.Exists(Path.Combine(dir, "model.safetensors")))
         {
             host.ReportProgress("generating the demo model");
-            ModelGenerator.WriteDemoModel(dir);
+            DemoModel.Write(dir);
         }
         return dir;
     }
@@ -140,7 +140,7 @@ public sealed partial class ModelLoadingService(
     }
 
     /// <summary>Logs loading progress every 10 % (stages are tensor names: logging each would flood the log).</summary>
-    private sealed class ProgressLog(ILogger logger, ModelHost host) : IProgress<ModelLoadProgress>
+    private sealed class ProgressLog(ILogger logger, ModelRegistry host) : IProgress<ModelLoadProgress>
     {
         private int _lastDecile = -1;
 

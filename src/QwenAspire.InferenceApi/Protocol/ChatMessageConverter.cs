@@ -1,7 +1,6 @@
-using System.Text;
-using System.Text.Json;
 using System.Text.Json.Nodes;
-using QwenAspire.InferenceApi.Api;
+using System.Text.Json;
+using System.Text;
 
 namespace QwenAspire.InferenceApi.Protocol;
 

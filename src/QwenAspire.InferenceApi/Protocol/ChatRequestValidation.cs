@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using QwenAspire.InferenceApi.Api;
 
 namespace QwenAspire.InferenceApi.Protocol;
 
@@ -9,13 +8,14 @@ public static class ChatRequestValidation
     /// <summary>max_completion_tokens wins over the older max_tokens, as in OpenAI's API.</summary>
     public static int? RequestedMaxTokens(this ChatCompletionRequest r) => r.MaxCompletionTokens ?? r.MaxTokens;
 
-    public static ApiError? Validate(ChatCompletionRequest r)
+    public static ApiError? Validate(ChatCompletionRequest r, out SamplingFields fields)
     {
+        fields = SamplingFields.None;
         if (r.Messages is null) return ApiError.MissingField("messages");
         if (r.Messages.Count == 0)
             return ApiError.BadRequest("'messages' must contain at least one message.", "messages");
         var common = RequestValidation.ValidateSampling(r, r.RequestedMaxTokens(),
-            r.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens");
+            r.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens", out fields);
         if (common is not null) return common;
 
         if (r.TopLogprobs is { } top)
@@ -25,8 +25,11 @@ public static class ChatRequestValidation
             if (r.Logprobs != true)
                 return ApiError.BadRequest("'top_logprobs' can only be used when 'logprobs' is true.", "top_logprobs");
         }
-        return ValidateStructuredOutput(r) ?? ValidateToolChoice(r.ToolChoice) ?? ValidateTools(r.Tools);
+        return ValidateStructuredOutput(r, fields.Format) ?? ValidateToolChoice(r.ToolChoice) ?? ValidateTools(r.Tools);
     }
+
+    /// <summary>The thinking switch the request itself sets (null: the served model's default).</summary>
+    public static bool? RequestedThinking(this ChatCompletionRequest r) => r.EnableThinking;
 
     /// <summary>True when tool calls should be offered to the model and parsed from its output.</summary>
     public static bool ToolsEnabled(this ChatCompletionRequest r) =>
@@ -36,9 +39,8 @@ public static class ChatRequestValidation
     /// Constrained output starts at the first generated token, so it cannot follow a reasoning block: JSON
     /// requests render with thinking off, and asking for thinking explicitly with them is refused.
     /// </summary>
-    private static ApiError? ValidateStructuredOutput(ChatCompletionRequest r)
+    private static ApiError? ValidateStructuredOutput(ChatCompletionRequest r, ResponseFormat format)
     {
-        ResponseFormat.Parse(r.ResponseFormat, out var format); // shape checked with the sampling fields
         if (!format.IsConstrained) return null;
         var kwarg = r.ChatTemplateKwargs?["enable_thinking"];
         if (r.EnableThinking == true || kwarg?.GetValueKind() == JsonValueKind.True)

@@ -1,5 +1,4 @@
 using System.Text.Json;
-using QwenAspire.InferenceApi.Api;
 
 namespace QwenAspire.InferenceApi.Protocol;
 

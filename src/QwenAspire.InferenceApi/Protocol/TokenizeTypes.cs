@@ -13,6 +13,8 @@ public sealed class TokenizeRequest
     public bool? AddGenerationPrompt { get; set; }
     public JsonObject? ChatTemplateKwargs { get; set; }
     public JsonArray? Tools { get; set; }
+    /// <summary>As in chat: shortcut for chat_template_kwargs.enable_thinking (unset: the model's default, as chat uses).</summary>
+    public bool? EnableThinking { get; set; }
 
     [JsonExtensionData]
     public Dictionary<string, JsonElement>? Unknown { get; set; }

@@ -1,4 +1,5 @@
 using QwenAspire.Engine.Generation;
+using QwenAspire.Engine.Sampling;
 using QwenAspire.InferenceApi.Protocol;
 
 namespace QwenAspire.InferenceApi.Serving;
@@ -9,8 +10,7 @@ namespace QwenAspire.InferenceApi.Serving;
 /// </summary>
 public sealed class ChatChoiceState(int index, bool parseTools, IPromptProcessor prompt)
 {
-    private readonly ReasoningSplitter _reasoning = new();
-    private readonly ToolCallParser? _tools = parseTools ? new ToolCallParser() : null;
+    private readonly AssistantOutput _output = new(parseTools);
     private readonly System.Text.StringBuilder _reasoningText = new();
     private readonly System.Text.StringBuilder _contentText = new();
     private readonly List<ToolCall> _toolCalls = [];
@@ -41,11 +41,10 @@ public sealed class ChatChoiceState(int index, bool parseTools, IPromptProcessor
         CompletionTokens = Math.Max(CompletionTokens, output.CompletionTokens);
 
         var deltas = new List<ChatDelta>();
-        AddDeltas(_reasoning.Feed(output.TextDelta), deltas);
+        AddDeltas(_output.Feed(output.TextDelta), deltas);
         if (output.Finish is { } finish)
         {
-            AddDeltas(_reasoning.Flush(), deltas);
-            if (_tools is not null) AddContent(_tools.Flush(), deltas);
+            AddDeltas(_output.Flush(), deltas);
             Finish = finish;
             StopReason = output.StopReason;
         }
@@ -64,22 +63,19 @@ public sealed class ChatChoiceState(int index, bool parseTools, IPromptProcessor
         };
     }
 
-    private void AddDeltas(ReasoningSplitter.Delta split, List<ChatDelta> deltas)
+    private void AddDeltas(IReadOnlyList<AssistantDelta> split, List<ChatDelta> deltas)
     {
-        if (split.Reasoning.Length > 0)
+        foreach (var d in split)
         {
-            _reasoningText.Append(split.Reasoning);
-            deltas.Add(new ChatDelta { ReasoningContent = split.Reasoning });
-        }
-        if (split.Content.Length == 0) return;
-        if (_tools is null)
-        {
-            _contentText.Append(split.Content);
-            deltas.Add(new ChatDelta { Content = split.Content });
-        }
-        else
-        {
-            AddContent(_tools.Feed(split.Content), deltas);
+            if (d.Reasoning is { } reasoning)
+            {
+                _reasoningText.Append(reasoning);
+                deltas.Add(new ChatDelta { ReasoningContent = reasoning });
+            }
+            else if (d.Content is { } content)
+            {
+                AddContent([content], deltas);
+            }
         }
     }
 

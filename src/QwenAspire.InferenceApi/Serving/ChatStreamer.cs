@@ -10,14 +10,14 @@ namespace QwenAspire.InferenceApi.Serving;
 /// </summary>
 public sealed class ChatStreamer(SseWriter sse, ChatResponseFactory response, ChatChoiceState[] choices, ILogger logger)
 {
-    public Task StreamAsync(ChoiceStreams streams, int promptTokens, bool includeUsage, CancellationToken ct) =>
+    public Task StreamAsync(GenerationRun run, int promptTokens, bool includeUsage, CancellationToken ct) =>
         sse.StreamAsync(async token =>
         {
             foreach (var choice in choices)
                 await sse.WriteAsync(response.Chunk(new ChatChunkChoice { Index = choice.Index, Delta = new ChatDelta { Role = "assistant", Content = "" } },
                     withPromptIds: choice.Index == 0), token);
 
-            await foreach (var (index, output) in streams.ReadAllAsync(token))
+            await foreach (var (index, output) in run.ReadAllAsync(token))
                 await WriteStepAsync(choices[index], output, token);
 
             if (includeUsage)

@@ -1,8 +1,8 @@
 using System.Diagnostics;
 using System.Threading.Channels;
 using QwenAspire.Engine.Generation;
-using QwenAspire.InferenceApi.Api;
 using QwenAspire.InferenceApi.Diagnostics;
+using QwenAspire.InferenceApi.Protocol;
 
 namespace QwenAspire.InferenceApi.Serving;
 

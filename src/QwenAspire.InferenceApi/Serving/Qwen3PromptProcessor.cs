@@ -1,8 +1,8 @@
 using System.Text.Json.Nodes;
-using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Sampling;
-using QwenAspire.Engine.Templating;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text;
+using QwenAspire.Text.Templating;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.InferenceApi.Serving;
 
@@ -34,13 +34,7 @@ public sealed class Qwen3PromptProcessor(Qwen3Tokenizer tokenizer, ChatTemplate 
         }
     }
 
-    /// <summary>The engine's per-request detokenizer factory (never splits a UTF-8 character).</summary>
+    /// <summary>The engine's per-request detokenizer factory (the tokenizer's own; it never splits a UTF-8 character).</summary>
     public Func<SamplingParams, ITextDecoder> DecoderFactory =>
-        sampling => new DetokenizerTextDecoder(tokenizer.CreateDetokenizer(sampling.SkipSpecialTokens));
-
-    private sealed class DetokenizerTextDecoder(IncrementalDetokenizer detokenizer) : ITextDecoder
-    {
-        public string Push(int tokenId) => detokenizer.Push(tokenId);
-        public string Flush() => detokenizer.Flush();
-    }
+        sampling => tokenizer.CreateDetokenizer(sampling.SkipSpecialTokens);
 }

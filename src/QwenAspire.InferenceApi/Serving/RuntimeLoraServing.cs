@@ -1,7 +1,5 @@
 using Microsoft.Extensions.Options;
 using QwenAspire.Engine.Model;
-using QwenAspire.InferenceApi.Api;
-using QwenAspire.InferenceApi.Hosting;
 using QwenAspire.InferenceApi.Options;
 using QwenAspire.InferenceApi.Protocol;
 
@@ -13,7 +11,7 @@ namespace QwenAspire.InferenceApi.Serving;
 /// request never reaches it, and a bad adapter is reported by the engine without touching running requests.
 /// </summary>
 public sealed partial class RuntimeLoraServing(
-    ModelHost host, IOptions<RuntimeLoraOptions> options, IHostApplicationLifetime lifetime, ILogger<RuntimeLoraServing> logger)
+    ModelRegistry host, IOptions<RuntimeLoraOptions> options, IHostApplicationLifetime lifetime, ILogger<RuntimeLoraServing> logger)
 {
     public const int MaxNameLength = 256;
 

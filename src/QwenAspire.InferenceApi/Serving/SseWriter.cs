@@ -1,8 +1,7 @@
 using System.Buffers;
-using System.Text;
 using System.Text.Json;
+using System.Text;
 using Microsoft.AspNetCore.Http.Features;
-using QwenAspire.InferenceApi.Api;
 using QwenAspire.InferenceApi.Protocol;
 
 namespace QwenAspire.InferenceApi.Serving;

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using QwenAspire.Engine.Sampling.Constraints;
 using QwenAspire.Engine.Sampling.LogitsProcessors;
-using QwenAspire.InferenceApi.Api;
 using QwenAspire.InferenceApi.Protocol;
 
 namespace QwenAspire.InferenceApi.Serving;

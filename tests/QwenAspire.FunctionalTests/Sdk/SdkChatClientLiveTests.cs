@@ -3,6 +3,7 @@ using Microsoft.Extensions.AI;
 using QwenAspire.Engine.Diagnostics;
 using QwenAspire.Engine.Generation;
 using QwenAspire.InferenceApi.Hosting;
+using QwenAspire.InferenceApi.Serving;
 using QwenAspire.Sdk;
 
 namespace QwenAspire.FunctionalTests.Sdk;
@@ -105,7 +106,7 @@ public sealed class SdkChatClientLiveTests(ModelServer server)
     public async Task CancellingMidStreamStopsTheClientAndTheServerFreesTheSequence()
     {
         var app = server.App.App;
-        Assert.True(app.Services.GetRequiredService<ModelHost>().TryGetModels(out var models, out _));
+        Assert.True(app.Services.GetRequiredService<ModelRegistry>().TryGetModels(out var models, out _));
         var engine = Assert.IsType<InferenceEngine>(models.Engine);
         // Aborted requests of this server's engine only (its meter comes from this app's IMeterFactory).
         var meterFactory = app.Services.GetRequiredService<IMeterFactory>();

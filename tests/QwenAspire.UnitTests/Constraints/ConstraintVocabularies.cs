@@ -1,6 +1,6 @@
 using System.Text;
 using QwenAspire.Engine.Sampling.Constraints;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.UnitTests.Constraints;
 

@@ -1,6 +1,7 @@
 using System.Text;
 using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Sampling;
+using QwenAspire.Text;
 
 namespace QwenAspire.UnitTests.Generation;
 

@@ -1,4 +1,5 @@
 using QwenAspire.Engine.Generation;
+using QwenAspire.Engine.Model;
 
 namespace QwenAspire.UnitTests.Model;
 

@@ -2,7 +2,8 @@ using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Model;
 using QwenAspire.Engine.Model.Generator;
 using QwenAspire.Engine.Sampling;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.UnitTests.Model;
 

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using QwenAspire.Engine.Templating;
+using QwenAspire.Text.Templating;
 
 namespace QwenAspire.UnitTests.Templating;
 

@@ -1,6 +1,6 @@
 using System.Text.Json.Nodes;
-using QwenAspire.Engine.Assets;
-using QwenAspire.Engine.Templating;
+using QwenAspire.Text.Assets;
+using QwenAspire.Text.Templating;
 
 namespace QwenAspire.UnitTests.Templating;
 

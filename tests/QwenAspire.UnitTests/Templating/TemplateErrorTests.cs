@@ -1,4 +1,4 @@
-using QwenAspire.Engine.Templating;
+using QwenAspire.Text.Templating;
 
 namespace QwenAspire.UnitTests.Templating;
 

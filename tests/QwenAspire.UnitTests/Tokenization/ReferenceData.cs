@@ -1,5 +1,5 @@
 using System.Text.Json;
-using QwenAspire.Engine.Tokenization;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.UnitTests.Tokenization;
 

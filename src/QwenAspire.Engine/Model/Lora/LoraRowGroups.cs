@@ -25,7 +25,7 @@ public sealed class LoraRowGroups : IDisposable
 
     /// <summary>
     /// Groups from per-sequence slots and row offsets (<paramref name="rowStarts"/> has one more entry than
-    /// <paramref name="slots"/>, as <see cref="Generation.StepBatch.QueryStarts"/>).
+    /// <paramref name="slots"/>, as <see cref="StepBatch.QueryStarts"/>).
     /// </summary>
     public static LoraRowGroups FromSequences(IReadOnlyList<int> slots, IReadOnlyList<int> rowStarts, Device device)
     {
