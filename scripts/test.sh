@@ -18,7 +18,7 @@ if ! have_browser; then
     if [[ "$(id -u)" -eq 0 || ${#SUDO[@]} -gt 0 ]]; then
       echo "scripts/test.sh: installing Debian's chromium for the playground browser test" >&2
       "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-      "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null
+      "${SUDO[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
     fi
   fi
   # No apt or no root: the playground test fails and says which browser to install (it never skips).
