@@ -18,9 +18,11 @@ public partial class Program
         configureServices?.Invoke(builder.Services);
 
         var app = builder.Build();
+        app.UsePlayground();                                // GET / and /playground: the static chat page (no key)
         app.UseInferenceApiPipeline();                      // exception barrier, OpenAI 404/405, API keys
         app.MapDefaultEndpoints();                          // /health (503 while the model loads), /alive
         app.MapInferenceApi();                              // the route table
+        app.MapModelStatus();                               // /health/model: loading state and progress (public)
         return app;
     }
 }

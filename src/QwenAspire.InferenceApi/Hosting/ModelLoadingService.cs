@@ -146,7 +146,7 @@ public sealed partial class ModelLoadingService(
 
         public void Report(ModelLoadProgress value)
         {
-            host.ReportProgress($"loading {value.Fraction:P0} ({value.Stage})");
+            host.ReportProgress($"loading {value.Fraction:P0} ({value.Stage})", value.Fraction);
             int decile = (int)Math.Floor(value.Fraction * 10);
             if (decile == _lastDecile) return;
             _lastDecile = decile;

@@ -21,11 +21,20 @@ public sealed class ModelRegistry
     public bool ShuttingDown => _shuttingDown;
     public string Status => _status;
 
-    public void ReportProgress(string status) => _status = status;
+    /// <summary>Share of the checkpoint read so far (0–1) while loading weights; null before and after.</summary>
+    public double? LoadFraction => Volatile.Read(ref _loadFraction) is var f && f >= 0 ? f : null;
+    private double _loadFraction = -1;
+
+    public void ReportProgress(string status, double? loadFraction = null)
+    {
+        Volatile.Write(ref _loadFraction, loadFraction ?? -1);
+        _status = status;
+    }
 
     public void SetReady(ServedModels models)
     {
         _models = models;
+        Volatile.Write(ref _loadFraction, -1);
         _status = "ready";
         if (_shuttingDown) BeginShutdown(); // loaded while the host was already stopping
     }
