@@ -113,6 +113,8 @@ public sealed class TelemetryTests(ModelServer server)
         Assert.Equal(ActivityKind.Internal, span.Kind);
         Assert.Equal("chat", span.GetTagItem("gen_ai.operation.name"));
         Assert.Equal(InferenceApiTelemetry.ProviderName, span.GetTagItem("gen_ai.provider.name"));
+        // Aspire's dashboard marks a span as GenAI by gen_ai.system or gen_ai.provider.name (docs/aspire.md).
+        Assert.Equal(InferenceApiTelemetry.ProviderName, span.GetTagItem("gen_ai.system"));
         Assert.Equal(ModelServer.Model, span.GetTagItem("gen_ai.request.model"));
         Assert.Equal(ModelServer.Model, span.GetTagItem("gen_ai.response.model"));
         Assert.Equal(3, span.GetTagItem("gen_ai.request.max_tokens"));
