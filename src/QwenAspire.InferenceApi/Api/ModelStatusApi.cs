@@ -1,4 +1,4 @@
-using QwenAspire.InferenceApi.Hosting;
+using QwenAspire.InferenceApi.Serving;
 
 namespace QwenAspire.InferenceApi.Api;
 
@@ -18,14 +18,14 @@ public static class ModelStatusApi
 
     public static IEndpointRouteBuilder MapModelStatus(this IEndpointRouteBuilder app)
     {
-        app.MapGet(Path, (ModelHost host) => Results.Json(Read(host)))
+        app.MapGet(Path, (ModelRegistry host) => Results.Json(Read(host)))
             .WithName("ModelStatus").WithTags("Health")
             .WithSummary("Model loading state and progress (public; 200 in every state)")
             .Produces<ModelStatus>();
         return app;
     }
 
-    internal static ModelStatus Read(ModelHost host)
+    internal static ModelStatus Read(ModelRegistry host)
     {
         string detail = host.Status;
         string state = host.ShuttingDown ? "shutting_down"
