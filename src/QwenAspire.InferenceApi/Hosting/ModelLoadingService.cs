@@ -107,6 +107,7 @@ public sealed partial class ModelLoadingService(
             MaxContextLength = _runner.MaxContextLength,
             VocabSize = _runner.VocabSize,
             Defaults = SamplingDefaultsFrom(_runner.GenerationConfig, generationOptions.Value),
+            ThinkingDefaults = new Dictionary<string, bool>(o.AdapterThinking, StringComparer.Ordinal),
             StructuredOutputs = new StructuredOutputs(() => TokenVocabulary.FromTokenizer(tokenizer, eos)),
         };
     }

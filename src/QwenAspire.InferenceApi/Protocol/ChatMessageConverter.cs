@@ -7,7 +7,12 @@ namespace QwenAspire.InferenceApi.Protocol;
 /// <summary>
 /// Turns wire messages into what the chat template reads, keeping them as the client sent them (string
 /// tool arguments stay strings, null content stays null) so rendering matches Hugging Face exactly.
-/// Text-part arrays become one string; "developer" is read as "system".
+/// What real clients send besides is normalised here, once, for every front end and /tokenize:
+/// text-part arrays become one string; "developer" is read as "system" and several system messages are merged
+/// into one leading message (templates refuse or misplace a later one); an assistant turn's
+/// <c>&lt;think&gt;…&lt;/think&gt;</c> inside its content is split off into <c>reasoning_content</c> (as Qwen3's
+/// template does itself when no reasoning is given); tool calls may be OpenAI's or the flat
+/// <c>{"name","arguments"}</c> form, their arguments a JSON string or an object.
 /// </summary>
 public static class ChatMessageConverter
 {
@@ -38,9 +43,9 @@ public static class ChatMessageConverter
                 for (int j = 0; j < m.ToolCalls.Count; j++)
                 {
                     var call = m.ToolCalls[j];
-                    if (call?.Function?.Name is not { Length: > 0 } name)
+                    if ((call?.Function?.Name ?? call?.Name) is not { Length: > 0 } name)
                         return ApiError.MissingField($"{at}.tool_calls[{j}].function.name");
-                    var function = new JsonObject { ["name"] = name, ["arguments"] = ArgumentsNode(call.Function.Arguments) };
+                    var function = new JsonObject { ["name"] = name, ["arguments"] = ArgumentsNode(call!.Function is { } fn ? fn.Arguments : call.Arguments) };
                     var node = new JsonObject { ["type"] = call.Type ?? "function", ["function"] = function };
                     if (call.Id is not null) node["id"] = call.Id;
                     calls.Add(node);
@@ -50,9 +55,37 @@ public static class ChatMessageConverter
             if (m.ToolCallId is not null) message["tool_call_id"] = m.ToolCallId;
             if (m.Name is not null) message["name"] = m.Name;
             if ((m.ReasoningContent ?? m.Reasoning) is { } reasoning) message["reasoning_content"] = reasoning;
+            if (role == "assistant") SplitThinking(message);
             converted.Add(message);
         }
+        MergeSystemMessages(converted);
         return null;
+    }
+
+    /// <summary>
+    /// <c>&lt;think&gt;r&lt;/think&gt;c</c> in an assistant's content becomes reasoning <c>r</c> and content <c>c</c>, the way
+    /// Qwen3's template splits it; reasoning sent separately wins, and the tags never reach the template as text.
+    /// </summary>
+    private static void SplitThinking(JsonObject message)
+    {
+        if (message["content"] is not JsonValue v || !v.TryGetValue(out string? content)) return;
+        int close = content.IndexOf("</think>", StringComparison.Ordinal);
+        if (close < 0) return;
+        string before = content[..close];
+        int open = before.LastIndexOf("<think>", StringComparison.Ordinal);
+        string reasoning = (open >= 0 ? before[(open + "<think>".Length)..] : before).TrimEnd('\n').TrimStart('\n');
+        message["content"] = content[(close + "</think>".Length)..].TrimStart('\n');
+        if (message["reasoning_content"] is null) message["reasoning_content"] = reasoning;
+    }
+
+    /// <summary>Every system message's text, in order, joined by a blank line into one system message at the start.</summary>
+    private static void MergeSystemMessages(JsonArray messages)
+    {
+        var systems = messages.OfType<JsonObject>().Where(m => (string?)m["role"] == "system").ToList();
+        if (systems.Count == 0 || (systems.Count == 1 && ReferenceEquals(messages[0], systems[0]))) return;
+        string merged = string.Join("\n\n", systems.Select(m => (string?)m["content"] ?? "").Where(t => t.Length > 0));
+        foreach (var m in systems) messages.Remove(m);
+        messages.Insert(0, new JsonObject { ["role"] = "system", ["content"] = merged });
     }
 
     private static ApiError? ConvertContent(JsonElement? content, string role, string at, out JsonNode? result)

@@ -58,8 +58,12 @@ public sealed partial class PromptRenderer(IOptions<GenerationDefaultsOptions> d
         }
     }
 
-    /// <summary>Whether the served model thinks when a request does not say.</summary>
-    public bool ThinkingByDefault(ServedModels models, string? adapter) => defaults.Value.EnableThinking;
+    /// <summary>
+    /// Whether the served model thinks when a request does not say: its own <c>model.adapters.NAME.enable_thinking</c>,
+    /// else <c>generation.enable_thinking</c>. Clients that send no switch (Dify's default mode) get this.
+    /// </summary>
+    public bool ThinkingByDefault(ServedModels models, string? adapter) =>
+        adapter is not null && models.ThinkingDefaults.TryGetValue(adapter, out var own) ? own : defaults.Value.EnableThinking;
 
     /// <summary>chat_template_kwargs.enable_thinking wins, then the request's own switch, then the model's default.</summary>
     private Dictionary<string, JsonNode?> TemplateVariables(ServedModels models, string? adapter, ChatPromptOptions options)
