@@ -1,6 +1,6 @@
-using System.Text.Json.Nodes;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace QwenAspire.InferenceApi.Protocol;
 
@@ -8,11 +8,12 @@ namespace QwenAspire.InferenceApi.Protocol;
 /// Turns wire messages into what the chat template reads, keeping them as the client sent them (string
 /// tool arguments stay strings, null content stays null) so rendering matches Hugging Face exactly.
 /// What real clients send besides is normalised here, once, for every front end and /tokenize:
-/// text-part arrays become one string; "developer" is read as "system" and several system messages are merged
-/// into one leading message (templates refuse or misplace a later one); an assistant turn's
+/// text-part arrays become one string; "developer" is read as "system"; an assistant turn's
 /// <c>&lt;think&gt;…&lt;/think&gt;</c> inside its content is split off into <c>reasoning_content</c> (as Qwen3's
 /// template does itself when no reasoning is given); tool calls may be OpenAI's or the flat
-/// <c>{"name","arguments"}</c> form, their arguments a JSON string or an object.
+/// <c>{"name","arguments"}</c> form, their arguments a JSON string or an object. Several system messages are
+/// left where they are (Qwen3's template renders a later one in place, as Hugging Face does); for a template that
+/// refuses them, <see cref="TryMergeSystemMessages"/> gives the merged conversation to render instead.
 /// </summary>
 public static class ChatMessageConverter
 {
@@ -58,7 +59,6 @@ public static class ChatMessageConverter
             if (role == "assistant") SplitThinking(message);
             converted.Add(message);
         }
-        MergeSystemMessages(converted);
         return null;
     }
 
@@ -78,14 +78,19 @@ public static class ChatMessageConverter
         if (message["reasoning_content"] is null) message["reasoning_content"] = reasoning;
     }
 
-    /// <summary>Every system message's text, in order, joined by a blank line into one system message at the start.</summary>
-    private static void MergeSystemMessages(JsonArray messages)
+    /// <summary>
+    /// The conversation with every system message's text, in order and joined by a blank line, in one system
+    /// message at the start; false when there is nothing to merge (no system message after the first message).
+    /// </summary>
+    public static bool TryMergeSystemMessages(JsonArray messages, out JsonArray merged)
     {
+        merged = messages;
         var systems = messages.OfType<JsonObject>().Where(m => (string?)m["role"] == "system").ToList();
-        if (systems.Count == 0 || (systems.Count == 1 && ReferenceEquals(messages[0], systems[0]))) return;
-        string merged = string.Join("\n\n", systems.Select(m => (string?)m["content"] ?? "").Where(t => t.Length > 0));
-        foreach (var m in systems) messages.Remove(m);
-        messages.Insert(0, new JsonObject { ["role"] = "system", ["content"] = merged });
+        if (systems.Count == 0 || (systems.Count == 1 && ReferenceEquals(messages[0], systems[0]))) return false;
+        string text = string.Join("\n\n", systems.Select(m => (string?)m["content"] ?? "").Where(t => t.Length > 0));
+        merged = [new JsonObject { ["role"] = "system", ["content"] = text },
+            .. messages.Where(m => !systems.Any(s => ReferenceEquals(s, m))).Select(m => m?.DeepClone())];
+        return true;
     }
 
     private static ApiError? ConvertContent(JsonElement? content, string role, string at, out JsonNode? result)

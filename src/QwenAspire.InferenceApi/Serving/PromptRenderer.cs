@@ -53,6 +53,20 @@ public sealed partial class PromptRenderer(IOptions<GenerationDefaultsOptions> d
         }
         catch (ChatTemplateRejectedException ex)
         {
+            // Templates stricter than Qwen3's refuse a system message after the first (agents add one mid-way):
+            // they get one leading system message instead.
+            if (ChatMessageConverter.TryMergeSystemMessages(messages, out var merged))
+            {
+                try
+                {
+                    prompt = models.Prompt.RenderChat(merged, tools, options.AddGenerationPrompt, kwargs);
+                    return null;
+                }
+                catch (ChatTemplateRejectedException)
+                {
+                    // the merged conversation is refused too: report the template's first reason
+                }
+            }
             LogTemplateRejected(logger, ex.Message);
             return ApiError.BadRequest($"The chat template rejected the conversation: {ex.Message}", "messages", "invalid_conversation");
         }

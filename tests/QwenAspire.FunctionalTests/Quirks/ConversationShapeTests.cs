@@ -26,7 +26,7 @@ public sealed class ConversationShapeTests(ModelServer server)
     }
 
     [Fact]
-    public async Task DeveloperRoleAndSeveralSystemMessagesBecomeOneLeadingSystemMessage()
+    public async Task DeveloperRoleIsSystemAndALaterSystemMessageStaysWhereQwen3sTemplatePutsIt()
     {
         // OpenAI's SDKs send "developer" for o-series models; LangChain-style agents add a second system message later on.
         const string messages = """
@@ -34,8 +34,9 @@ public sealed class ConversationShapeTests(ModelServer server)
              {"role": "system", "content": [{"type": "text", "text": "Answer in French."}]}, {"role": "user", "content": "Again"}]
             """;
         string prompt = await RenderAsync(messages);
-        Assert.StartsWith("<|im_start|>system\nBe brief.\n\nAnswer in French.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>user\nAgain<|im_end|>\n", prompt);
-        Assert.Equal(1, CountOf(prompt, "<|im_start|>system"));
+        // Qwen3's template renders a later system message in place (as Hugging Face does); templates that refuse it
+        // get the merged form (StrictTemplateTests).
+        Assert.StartsWith("<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>system\nAnswer in French.<|im_end|>\n", prompt);
         var (chat, tokenize) = await PromptIdsAsync(messages);
         Assert.Equal(tokenize, chat);
     }
@@ -102,6 +103,4 @@ public sealed class ConversationShapeTests(ModelServer server)
         var error = JsonNode.Parse(await response.Content.ReadAsStringAsync())!["error"]!;
         Assert.Equal("messages[1].tool_calls[0].function.name", (string?)error["param"]);
     }
-
-    private static int CountOf(string text, string part) => (text.Length - text.Replace(part, "", StringComparison.Ordinal).Length) / part.Length;
 }
