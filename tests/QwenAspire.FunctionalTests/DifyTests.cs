@@ -73,8 +73,11 @@ public sealed class DifyTests(ModelServer server)
     public async Task ThinkingIsSplitIntoReasoningContentOnlyWhenEnabled()
     {
         // The prompt rendered for thinking=false carries an empty think block; thinking=true leaves it to the model.
-        var off = await server.PostJsonAsync("/tokenize", new { model = ModelServer.Model, messages = new[] { new { role = "user", content = "hi" } },
-            chat_template_kwargs = new { enable_thinking = false } });
+        var off = await server.PostJsonAsync("/tokenize", new
+        {
+            model = ModelServer.Model, messages = new[] { new { role = "user", content = "hi" } },
+            chat_template_kwargs = new { enable_thinking = false }
+        });
         var on = await server.PostJsonAsync("/tokenize", new { model = ModelServer.Model, messages = new[] { new { role = "user", content = "hi" } } });
         Assert.EndsWith("<think>\n\n</think>\n\n", (string?)off["prompt"]);
         Assert.EndsWith("<|im_start|>assistant\n", (string?)on["prompt"]);

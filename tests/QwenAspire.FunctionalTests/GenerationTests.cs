@@ -52,7 +52,7 @@ public sealed class GenerationTests(ModelServer server)
             .Where(c => c!["token_ids"] is not null).SelectMany(c => Ids(c!["token_ids"])).ToArray();
         Assert.Equal(Ids(whole["choices"]![0]!["token_ids"]), streamedIds);
         string streamedText = string.Concat(events.SelectMany(e => e["choices"]!.AsArray())
-            .Select(c => (string?)c!["delta"]!["content"] ?? "") .Concat([""]));
+            .Select(c => (string?)c!["delta"]!["content"] ?? "").Concat([""]));
         string? wholeText = (string?)whole["choices"]![0]!["message"]!["content"];
         Assert.Equal(wholeText ?? "", streamedText);
         Assert.Equal("length", (string?)events.Last()["choices"]![0]!["finish_reason"]);
@@ -61,8 +61,11 @@ public sealed class GenerationTests(ModelServer server)
     [Fact]
     public async Task SameSeedSamplesTheSameTokens()
     {
-        object Seeded(int seed) => new { model = ModelServer.Model, prompt = "Once upon a time", max_tokens = 10, temperature = 1.0,
-            seed, return_token_ids = true };
+        object Seeded(int seed) => new
+        {
+            model = ModelServer.Model, prompt = "Once upon a time", max_tokens = 10, temperature = 1.0,
+            seed, return_token_ids = true
+        };
         var a = await server.PostJsonAsync("/v1/completions", Seeded(7));
         var b = await server.PostJsonAsync("/v1/completions", Seeded(7));
         var c = await server.PostJsonAsync("/v1/completions", Seeded(8));
@@ -75,8 +78,11 @@ public sealed class GenerationTests(ModelServer server)
     {
         var byText = await server.PostJsonAsync("/tokenize", new { model = ModelServer.Model, prompt = "Hello world" });
         var ids = Ids(byText["tokens"]);
-        var r = await server.PostJsonAsync("/v1/completions", new { model = ModelServer.Model, prompt = ids, max_tokens = 3,
-            temperature = 0, return_token_ids = true });
+        var r = await server.PostJsonAsync("/v1/completions", new
+        {
+            model = ModelServer.Model, prompt = ids, max_tokens = 3,
+            temperature = 0, return_token_ids = true
+        });
         Assert.Equal("text_completion", (string?)r["object"]);
         Assert.Equal(ids, Ids(r["choices"]![0]!["prompt_token_ids"]));
         Assert.Equal(3, Ids(r["choices"]![0]!["token_ids"]).Length);
@@ -87,8 +93,11 @@ public sealed class GenerationTests(ModelServer server)
     [Fact]
     public async Task NChoicesAreAllReturned()
     {
-        var r = await server.PostJsonAsync("/v1/chat/completions", new { model = ModelServer.Model, n = 3, max_tokens = 4, seed = 1,
-            messages = new[] { new { role = "user", content = "hi" } } });
+        var r = await server.PostJsonAsync("/v1/chat/completions", new
+        {
+            model = ModelServer.Model, n = 3, max_tokens = 4, seed = 1,
+            messages = new[] { new { role = "user", content = "hi" } }
+        });
         Assert.Equal([0, 1, 2], r["choices"]!.AsArray().Select(c => (int)c!["index"]!));
         Assert.Equal(12, (int)r["usage"]!["completion_tokens"]!);
     }
@@ -130,8 +139,11 @@ public sealed class GenerationTests(ModelServer server)
         using var client = server.App.Client();
         using var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
         {
-            Content = ModelServer.Json(new { model = ModelServer.Model, stream = true, max_tokens = 3000, ignore_eos = true,
-                messages = new[] { new { role = "user", content = "Write forever." } } }),
+            Content = ModelServer.Json(new
+            {
+                model = ModelServer.Model, stream = true, max_tokens = 3000, ignore_eos = true,
+                messages = new[] { new { role = "user", content = "Write forever." } }
+            }),
         };
         var response = await client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead);
         var stream = await response.Content.ReadAsStreamAsync();

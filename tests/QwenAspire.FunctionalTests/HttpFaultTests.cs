@@ -137,8 +137,11 @@ public sealed class HttpFaultTests
         for (int i = 0; i < 5; i++)
         {
             await using var raw = await RawHttp.ConnectAsync(app.BaseAddress);
-            string body = JsonSerializer.Serialize(new { model = ModelServer.Model, stream = true, max_tokens = 100_000, ignore_eos = true,
-                messages = new[] { new { role = "user", content = "go" } } });
+            string body = JsonSerializer.Serialize(new
+            {
+                model = ModelServer.Model, stream = true, max_tokens = 100_000, ignore_eos = true,
+                messages = new[] { new { role = "user", content = "go" } }
+            });
             await raw.SendHeadAsync("POST", "/v1/chat/completions", "Content-Type: application/json", $"Content-Length: {Encoding.UTF8.GetByteCount(body)}");
             await raw.SendAsync(Encoding.UTF8.GetBytes(body));
             await Task.Delay(300 + 100 * i);
@@ -146,8 +149,11 @@ public sealed class HttpFaultTests
         }
         await Task.Delay(1000); // the server notices the resets on its next write
         using var client = app.Client();
-        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", ModelServer.Json(new { model = ModelServer.Model, max_tokens = 2,
-            messages = new[] { new { role = "user", content = "still there?" } } }))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsync("/v1/chat/completions", ModelServer.Json(new
+        {
+            model = ModelServer.Model, max_tokens = 2,
+            messages = new[] { new { role = "user", content = "still there?" } }
+        }))).StatusCode);
         // No fail/crit, and no stack trace at info or above (the health probe's "Unhealthy" while loading is not ours).
         var loud = logs.Entries.Where(e => (e.Level >= LogLevel.Error || e.Level >= LogLevel.Information && e.Exception is not null)
                                            && !e.Category.Contains("HealthCheck", StringComparison.Ordinal)).ToList();

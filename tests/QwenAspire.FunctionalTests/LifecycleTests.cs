@@ -54,8 +54,11 @@ public sealed class LifecycleTests
         {
             var request = new HttpRequestMessage(HttpMethod.Post, "/v1/chat/completions")
             {
-                Content = ModelServer.Json(new { model = ModelServer.Model, stream = true, max_tokens = 4000, ignore_eos = true,
-                    messages = new[] { new { role = "user", content = "go" } } }),
+                Content = ModelServer.Json(new
+                {
+                    model = ModelServer.Model, stream = true, max_tokens = 4000, ignore_eos = true,
+                    messages = new[] { new { role = "user", content = "go" } }
+                }),
             };
             pending.Add(client.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cts.Token));
             await Task.Delay(100);

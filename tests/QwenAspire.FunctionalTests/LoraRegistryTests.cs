@@ -1,9 +1,9 @@
 using System.Net;
 using QwenAspire.Engine.Generation;
-using QwenAspire.Text.Templating;
-using QwenAspire.Text.Tokenization;
 using QwenAspire.InferenceApi.Hosting;
 using QwenAspire.InferenceApi.Serving;
+using QwenAspire.Text.Templating;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.FunctionalTests;
 

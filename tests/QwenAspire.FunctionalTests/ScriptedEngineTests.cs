@@ -2,10 +2,10 @@ using System.Net;
 using System.Runtime.CompilerServices;
 using System.Text.Json.Nodes;
 using QwenAspire.Engine.Generation;
-using QwenAspire.Text.Templating;
-using QwenAspire.Text.Tokenization;
 using QwenAspire.InferenceApi.Hosting;
 using QwenAspire.InferenceApi.Serving;
+using QwenAspire.Text.Templating;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.FunctionalTests;
 

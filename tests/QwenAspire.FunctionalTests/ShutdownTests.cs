@@ -15,8 +15,11 @@ public sealed class ShutdownTests(ITestOutputHelper output)
 
     private static HttpRequestMessage LongStream() => new(HttpMethod.Post, "/v1/chat/completions")
     {
-        Content = ModelServer.Json(new { model = ModelServer.Model, stream = true, max_tokens = 100_000, ignore_eos = true,
-            messages = new[] { new { role = "user", content = "go on forever" } } }),
+        Content = ModelServer.Json(new
+        {
+            model = ModelServer.Model, stream = true, max_tokens = 100_000, ignore_eos = true,
+            messages = new[] { new { role = "user", content = "go on forever" } }
+        }),
     };
 
     [Fact]

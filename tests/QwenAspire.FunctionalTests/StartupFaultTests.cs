@@ -90,7 +90,10 @@ public sealed class StartupFaultTests(ITestOutputHelper output)
     {
         const string cli = "sk-secret-cli-7f3a", env = "sk-secret-env-91bd", dify = "sk-secret-dify-c4e2", wrong = "sk-secret-wrong-55aa";
         using var server = ServerProcess.StartRaw(output, ["--host", "127.0.0.1", "--port", "0", "--api-key", cli,
-            "--Model:demo_directory=" + ModelServer.DemoDirectory, "--Logging:LogLevel:Default=Debug"], _dir,
+            "--Model:demo_directory=" + ModelServer.DemoDirectory, "--Logging:LogLevel:Default=Debug",
+            // the server's quiet defaults raise these categories; a key must not leak from them either
+            "--Logging:LogLevel:Microsoft.AspNetCore=Debug", "--Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks=Debug",
+            "--Logging:LogLevel:Microsoft.Extensions.Http=Debug"], _dir,
             new Dictionary<string, string> { ["OPENAI_API_KEY"] = env, ["DIFY__API_KEY"] = dify });
         Uri address = await server.WaitListeningAsync(TimeSpan.FromMinutes(2));
         using var http = new HttpClient { BaseAddress = address, Timeout = TimeSpan.FromMinutes(2) };

@@ -51,7 +51,12 @@ public sealed class DependencyInjectionTests
         Assert.Equal(new Uri("http://10.1.2.3:8000"), options.Endpoint);
         Assert.Equal("sk-conn", options.ApiKey);
         Assert.Equal("qwen3-1.7b", options.Model);
-        Assert.NotNull(host.Services.GetRequiredService<IChatClient>());
+        // The registered client is the one these options configure (through any pipeline around it).
+        var metadata = host.Services.GetRequiredService<IChatClient>().GetService<ChatClientMetadata>();
+        Assert.NotNull(metadata);
+        Assert.Equal("qwen3-1.7b", metadata.DefaultModelId);
+        Assert.Equal("10.1.2.3", metadata.ProviderUri?.Host);
+        Assert.Equal(8000, metadata.ProviderUri?.Port);
     }
 
     [Fact]

@@ -6,10 +6,11 @@ namespace QwenAspire.InferenceApi.Api;
 public static class ChatApi
 {
     /// <summary>
-    /// The documented route, the one without /v1, and Dify's doubled path: its provider appends
-    /// "chat/completions" to whatever base URL the user typed, full URL included.
+    /// The documented route, the one without /v1, and Dify's doubled paths: its provider appends
+    /// "chat/completions" to whatever base URL the user typed, full URL included (with or without /v1).
     /// </summary>
-    public static readonly string[] Routes = ["/v1/chat/completions", "/chat/completions", "/v1/chat/completions/chat/completions"];
+    public static readonly string[] Routes =
+        ["/v1/chat/completions", "/chat/completions", "/v1/chat/completions/chat/completions", "/chat/completions/chat/completions"];
 
     public static IEndpointRouteBuilder MapChatApi(this IEndpointRouteBuilder app)
     {

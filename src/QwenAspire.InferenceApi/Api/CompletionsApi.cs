@@ -5,7 +5,12 @@ namespace QwenAspire.InferenceApi.Api;
 
 public static class CompletionsApi
 {
-    public static readonly string[] Routes = ["/v1/completions", "/completions"];
+    /// <summary>
+    /// The documented route, the one without /v1, and what Dify's "Completion" mode calls when the user typed the
+    /// full chat URL as base URL (it appends "completions"): a completions request, served as one.
+    /// </summary>
+    public static readonly string[] Routes =
+        ["/v1/completions", "/completions", "/v1/chat/completions/completions", "/chat/completions/completions", "/v1/completions/completions"];
 
     public static IEndpointRouteBuilder MapCompletionsApi(this IEndpointRouteBuilder app)
     {

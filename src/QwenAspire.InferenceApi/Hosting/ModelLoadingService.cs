@@ -5,11 +5,11 @@ using QwenAspire.Engine.Diagnostics;
 using QwenAspire.Engine.Generation;
 using QwenAspire.Engine.Model;
 using QwenAspire.Engine.Model.Generator;
-using QwenAspire.Text.Templating;
 using QwenAspire.Engine.Sampling.Constraints;
-using QwenAspire.Text.Tokenization;
 using QwenAspire.InferenceApi.Options;
 using QwenAspire.InferenceApi.Serving;
+using QwenAspire.Text.Templating;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.InferenceApi.Hosting;
 
@@ -107,6 +107,7 @@ public sealed partial class ModelLoadingService(
             MaxContextLength = _runner.MaxContextLength,
             VocabSize = _runner.VocabSize,
             Defaults = SamplingDefaultsFrom(_runner.GenerationConfig, generationOptions.Value),
+            ThinkingDefaults = new Dictionary<string, bool>(o.AdapterThinking, StringComparer.Ordinal),
             StructuredOutputs = new StructuredOutputs(() => TokenVocabulary.FromTokenizer(tokenizer, eos)),
         };
     }

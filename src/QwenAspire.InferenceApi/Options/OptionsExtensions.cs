@@ -13,6 +13,7 @@ public static class OptionsExtensions
         services.AddOptions<EngineDeviceOptions>().BindConfiguration(EngineDeviceOptions.Section).ValidateOnStart();
         services.AddOptions<RuntimeLoraOptions>().BindConfiguration(RuntimeLoraOptions.Section).ValidateOnStart();
         services.AddOptions<DifyOptions>().BindConfiguration(DifyOptions.Section);
+        services.AddSingleton<IPostConfigureOptions<ModelOptions>, ModelAdapterSections>();
         services.AddSingleton<IValidateOptions<ModelOptions>, ModelOptionsValidator>();
         services.AddSingleton<IValidateOptions<ServerOptions>, ServerOptionsValidator>();
         services.AddSingleton<IValidateOptions<GenerationDefaultsOptions>, GenerationDefaultsValidator>();

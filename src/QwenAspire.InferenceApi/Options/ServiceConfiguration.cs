@@ -12,9 +12,24 @@ public static class ServiceConfiguration
     /// <summary>The environment variable the old service read its key from.</summary>
     public const string OpenAiApiKeyVariable = "OPENAI_API_KEY";
 
+    /// <summary>
+    /// Log levels below every other source (appsettings, YAML <c>Logging:</c>, <c>Logging__LogLevel__…</c> override
+    /// them): ASP.NET's two lines per request (each /health poll included) and the health-check service's
+    /// <c>fail:</c> for the expected 503 while the model loads are off; the server's own lines stay — loading
+    /// progress, "Ready", and one line per generation request.
+    /// </summary>
+    public static readonly IReadOnlyDictionary<string, string?> DefaultLogLevels = new Dictionary<string, string?>
+    {
+        ["Logging:LogLevel:Default"] = "Information",
+        ["Logging:LogLevel:Microsoft.AspNetCore"] = "Warning",
+        ["Logging:LogLevel:Microsoft.Extensions.Diagnostics.HealthChecks"] = "Critical",
+        ["Logging:LogLevel:Microsoft.Extensions.Http"] = "Warning",
+    };
+
     public static void AddServiceConfiguration(this WebApplicationBuilder builder, ServiceCommandLine commandLine)
     {
         var sources = builder.Configuration.Sources;
+        sources.Insert(0, new Microsoft.Extensions.Configuration.Memory.MemoryConfigurationSource { InitialData = DefaultLogLevels });
         string? path = ResolveConfigFile(commandLine, builder.Environment.ContentRootPath);
 
         // YAML sits just below the first environment-variable source, so env and command line override it.

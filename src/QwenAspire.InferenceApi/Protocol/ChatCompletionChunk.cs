@@ -31,7 +31,9 @@ public sealed record ChatDelta
 {
     public string? Role { get; init; }
     public string? Content { get; init; }
+    /// <summary>The thinking text; sent twice, as <c>reasoning_content</c> and <c>reasoning</c>, see <see cref="ChatResponseMessage"/>.</summary>
     public string? ReasoningContent { get; init; }
+    public string? Reasoning => ReasoningContent;
     public IReadOnlyList<ToolCallDelta>? ToolCalls { get; init; }
 }
 

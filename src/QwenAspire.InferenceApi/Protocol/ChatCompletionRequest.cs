@@ -19,6 +19,8 @@ public sealed class ChatCompletionRequest : SamplingRequest
     public JsonObject? ChatTemplateKwargs { get; set; }
     /// <summary>Shortcut for chat_template_kwargs.enable_thinking.</summary>
     public bool? EnableThinking { get; set; }
+    /// <summary>OpenAI's reasoning models: "none" and "minimal" turn Qwen3's thinking off, "low" / "medium" / "high" on.</summary>
+    public string? ReasoningEffort { get; set; }
     public bool? AddGenerationPrompt { get; set; }
 }
 
@@ -37,11 +39,19 @@ public sealed class ChatMessageParam
     public string? Reasoning { get; set; }
 }
 
+/// <summary>
+/// A tool call in assistant history: OpenAI's <c>{"id","type":"function","function":{"name","arguments"}}</c>,
+/// or the flat <c>{"name","arguments"}</c> Qwen's template accepts (some clients replay the model's own blocks).
+/// </summary>
 public sealed class ToolCallParam
 {
     public string? Id { get; set; }
     public string? Type { get; set; }
     public FunctionCallParam? Function { get; set; }
+    /// <summary>Flat form: the function name.</summary>
+    public string? Name { get; set; }
+    /// <summary>Flat form: the arguments (a JSON string or an object).</summary>
+    public JsonElement? Arguments { get; set; }
 }
 
 public sealed class FunctionCallParam

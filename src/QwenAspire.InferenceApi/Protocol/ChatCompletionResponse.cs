@@ -30,7 +30,12 @@ public sealed record ChatResponseMessage
 {
     public string Role { get; init; } = "assistant";
     [JsonIgnore(Condition = JsonIgnoreCondition.Never)] public string? Content { get; init; }
+    /// <summary>
+    /// The thinking text, under both names clients read: <c>reasoning_content</c> (DeepSeek's, vLLM before 0.10,
+    /// Dify) and <c>reasoning</c> (vLLM's current name, OpenRouter, some SDKs).
+    /// </summary>
     public string? ReasoningContent { get; init; }
+    public string? Reasoning => ReasoningContent;
     public IReadOnlyList<ToolCall>? ToolCalls { get; init; }
 }
 

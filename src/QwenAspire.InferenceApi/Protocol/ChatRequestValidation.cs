@@ -18,6 +18,8 @@ public static class ChatRequestValidation
             r.MaxCompletionTokens is null ? "max_tokens" : "max_completion_tokens", out fields);
         if (common is not null) return common;
 
+        if (r.ReasoningEffort is { } effort && !ReasoningEfforts.Contains(effort))
+            return ApiError.BadRequest($"'reasoning_effort' must be one of {string.Join(", ", ReasoningEfforts)}; got '{effort}'.", "reasoning_effort", "invalid_value");
         if (r.TopLogprobs is { } top)
         {
             if (top is < 0 or > RequestValidation.MaxTopLogprobs)
@@ -28,8 +30,18 @@ public static class ChatRequestValidation
         return ValidateStructuredOutput(r, fields.Format) ?? ValidateToolChoice(r.ToolChoice) ?? ValidateTools(r.Tools);
     }
 
-    /// <summary>The thinking switch the request itself sets (null: the served model's default).</summary>
-    public static bool? RequestedThinking(this ChatCompletionRequest r) => r.EnableThinking;
+    public static readonly string[] ReasoningEfforts = ["none", "minimal", "low", "medium", "high"];
+
+    /// <summary>
+    /// The thinking switch the request itself sets (null: the served model's default): enable_thinking, else
+    /// reasoning_effort ("none"/"minimal" off, any other effort on).
+    /// </summary>
+    public static bool? RequestedThinking(this ChatCompletionRequest r) => r.EnableThinking ?? r.ReasoningEffort switch
+    {
+        null => null,
+        "none" or "minimal" => false,
+        _ => true,
+    };
 
     /// <summary>True when tool calls should be offered to the model and parsed from its output.</summary>
     public static bool ToolsEnabled(this ChatCompletionRequest r) =>
@@ -43,7 +55,7 @@ public static class ChatRequestValidation
     {
         if (!format.IsConstrained) return null;
         var kwarg = r.ChatTemplateKwargs?["enable_thinking"];
-        if (r.EnableThinking == true || kwarg?.GetValueKind() == JsonValueKind.True)
+        if (r.EnableThinking == true || kwarg?.GetValueKind() == JsonValueKind.True) // a reasoning_effort is only a preference: JSON wins
             return ApiError.BadRequest("Thinking cannot be combined with a JSON response_format (the constraint applies from the first token); " +
                                        "drop enable_thinking or set it to false.", kwarg is not null ? "chat_template_kwargs.enable_thinking" : "enable_thinking", "unsupported_value");
         return null;

@@ -92,10 +92,16 @@ public sealed class ChatChoiceState(int index, bool parseTools, IPromptProcessor
                 case ToolCallParser.ToolCallEvent call:
                     _toolCalls.Add(new ToolCall(call.Id, new FunctionCall(call.Name, call.Arguments)));
                     // Name and id first, then the arguments, as OpenAI streams them (Dify appends by index).
-                    deltas.Add(new ChatDelta { ToolCalls = [new ToolCallDelta { Index = call.Index, Id = call.Id, Type = "function",
-                        Function = new FunctionCallDelta { Name = call.Name, Arguments = "" } }] });
-                    deltas.Add(new ChatDelta { ToolCalls = [new ToolCallDelta { Index = call.Index,
-                        Function = new FunctionCallDelta { Arguments = call.Arguments } }] });
+                    deltas.Add(new ChatDelta
+                    {
+                        ToolCalls = [new ToolCallDelta { Index = call.Index, Id = call.Id, Type = "function",
+                        Function = new FunctionCallDelta { Name = call.Name, Arguments = "" } }]
+                    });
+                    deltas.Add(new ChatDelta
+                    {
+                        ToolCalls = [new ToolCallDelta { Index = call.Index,
+                        Function = new FunctionCallDelta { Arguments = call.Arguments } }]
+                    });
                     break;
             }
         }

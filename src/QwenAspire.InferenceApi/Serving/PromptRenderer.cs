@@ -53,13 +53,31 @@ public sealed partial class PromptRenderer(IOptions<GenerationDefaultsOptions> d
         }
         catch (ChatTemplateRejectedException ex)
         {
+            // Templates stricter than Qwen3's refuse a system message after the first (agents add one mid-way):
+            // they get one leading system message instead.
+            if (ChatMessageConverter.TryMergeSystemMessages(messages, out var merged))
+            {
+                try
+                {
+                    prompt = models.Prompt.RenderChat(merged, tools, options.AddGenerationPrompt, kwargs);
+                    return null;
+                }
+                catch (ChatTemplateRejectedException)
+                {
+                    // the merged conversation is refused too: report the template's first reason
+                }
+            }
             LogTemplateRejected(logger, ex.Message);
             return ApiError.BadRequest($"The chat template rejected the conversation: {ex.Message}", "messages", "invalid_conversation");
         }
     }
 
-    /// <summary>Whether the served model thinks when a request does not say.</summary>
-    public bool ThinkingByDefault(ServedModels models, string? adapter) => defaults.Value.EnableThinking;
+    /// <summary>
+    /// Whether the served model thinks when a request does not say: its own <c>model.adapters.NAME.enable_thinking</c>,
+    /// else <c>generation.enable_thinking</c>. Clients that send no switch (Dify's default mode) get this.
+    /// </summary>
+    public bool ThinkingByDefault(ServedModels models, string? adapter) =>
+        adapter is not null && models.ThinkingDefaults.TryGetValue(adapter, out var own) ? own : defaults.Value.EnableThinking;
 
     /// <summary>chat_template_kwargs.enable_thinking wins, then the request's own switch, then the model's default.</summary>
     private Dictionary<string, JsonNode?> TemplateVariables(ServedModels models, string? adapter, ChatPromptOptions options)

@@ -33,6 +33,8 @@ public sealed class ServedModels
     public required int MaxContextLength { get; init; }
     public required int VocabSize { get; init; }
     public SamplingDefaults Defaults { get; init; } = new();
+    /// <summary>Served adapter name → its thinking default (<c>model.adapters.NAME.enable_thinking</c>); others use the server's.</summary>
+    public IReadOnlyDictionary<string, bool> ThinkingDefaults { get; init; } = new Dictionary<string, bool>();
     /// <summary>response_format json modes (null: this host cannot constrain output, they answer 400).</summary>
     public StructuredOutputs? StructuredOutputs { get; init; }
     public long CreatedUnixSeconds { get; init; } = DateTimeOffset.UtcNow.ToUnixTimeSeconds();

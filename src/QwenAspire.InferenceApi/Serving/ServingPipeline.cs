@@ -37,7 +37,8 @@ public sealed record PreparedGeneration(
 /// </list>
 /// </summary>
 public sealed class ServingPipeline(
-    ModelRegistry registry, PromptRenderer renderer, IOptions<GenerationDefaultsOptions> defaults, IOptions<EngineOptions> engine)
+    ModelRegistry registry, PromptRenderer renderer, IOptions<GenerationDefaultsOptions> defaults, IOptions<EngineOptions> engine,
+    ILogger<ServingPipeline> logger)
 {
     public ModelRegistry Registry => registry;
     public PromptRenderer Renderer => renderer;
@@ -83,7 +84,7 @@ public sealed class ServingPipeline(
                 activity?.Dispose();
                 return (null, refused.Code == "context_length_exceeded" ? refused with { Param = prepared.PromptParam } : refused);
             }
-            return (new GenerationRun(prepared, streams!, activity), null);
+            return (new GenerationRun(prepared, streams!, activity, logger), null);
         }
         catch
         {

@@ -1,6 +1,6 @@
 using System.Buffers;
-using System.Text.Json;
 using System.Text;
+using System.Text.Json;
 using Microsoft.AspNetCore.Http.Features;
 using QwenAspire.InferenceApi.Protocol;
 

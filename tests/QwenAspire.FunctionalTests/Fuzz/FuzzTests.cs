@@ -48,8 +48,11 @@ public sealed class FuzzTests(ITestOutputHelper output)
         });
         clock.Stop();
 
-        using var after = await http.PostAsync("/v1/chat/completions", ModelServer.Json(new { model = ModelServer.Model, max_tokens = 3,
-            messages = new[] { new { role = "user", content = "still fine?" } } }));
+        using var after = await http.PostAsync("/v1/chat/completions", ModelServer.Json(new
+        {
+            model = ModelServer.Model, max_tokens = 3,
+            messages = new[] { new { role = "user", content = "still fine?" } }
+        }));
         string afterBody = await after.Content.ReadAsStringAsync();
         Assert.True(after.StatusCode == HttpStatusCode.OK, afterBody);
         Assert.NotNull(JsonNode.Parse(afterBody)!["choices"]![0]!["message"]);

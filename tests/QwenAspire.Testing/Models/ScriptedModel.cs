@@ -1,6 +1,6 @@
 using System.Text.Json;
-using QwenAspire.Text.Assets;
 using QwenAspire.Engine.Model.SafeTensors;
+using QwenAspire.Text.Assets;
 using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.Engine.Model.Generator;
@@ -106,14 +106,17 @@ public static class ScriptedModel
                 Qwen3Weights.EmbedTokens => values =>
                 {
                     for (var k = 0; k < ids.Length - 1; k++) values[ids[k] * hidden + k] = 1f; // (vocab, hidden): e_k
-                },
+                }
+                ,
                 Qwen3Weights.LmHead => values =>
                 {
                     for (var k = 0; k < ids.Length - 1; k++) values[ids[k + 1] * hidden + k] = rowValue; // row of successor reads e_k
-                },
+                }
+                ,
                 Qwen3Weights.FinalNorm => values => values.Fill(1f),
                 _ when e.Name.EndsWith("o_proj.weight", StringComparison.Ordinal) || e.Name.EndsWith("down_proj.weight", StringComparison.Ordinal)
-                    => _ => { }, // zero: the blocks leave the residual stream untouched
+                    => _ => { }
+                , // zero: the blocks leave the residual stream untouched
                 _ => CheckpointWriter.RecipeFill("scripted/" + e.Name, e.Shape.Length == 1 ? null : 0.25),
             };
             return (e.Name, e.Shape, fill);

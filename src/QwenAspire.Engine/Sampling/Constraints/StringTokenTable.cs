@@ -69,8 +69,14 @@ internal sealed class StringTokenTable
                     {
                         (pending, rule) = b switch
                         {
-                            >= 0xC2 and <= 0xDF => (1, 0), 0xE0 => (2, 1), 0xED => (2, 2), >= 0xE1 and <= 0xEF => (2, 0),
-                            0xF0 => (3, 3), >= 0xF1 and <= 0xF3 => (3, 0), 0xF4 => (3, 4), _ => (0, 0),
+                            >= 0xC2 and <= 0xDF => (1, 0),
+                            0xE0 => (2, 1),
+                            0xED => (2, 2),
+                            >= 0xE1 and <= 0xEF => (2, 0),
+                            0xF0 => (3, 3),
+                            >= 0xF1 and <= 0xF3 => (3, 0),
+                            0xF4 => (3, 4),
+                            _ => (0, 0),
                         };
                         if (pending == 0) return Outcome.Invalid;
                         phase = 2;

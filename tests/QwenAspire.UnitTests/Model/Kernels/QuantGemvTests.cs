@@ -9,9 +9,11 @@ public sealed class QuantGemvTests
     {
         var data = new TheoryData<int, int, int, int, bool, int, int>();
         var random = new Random(11);
-        foreach (var int4 in new[] { false, true })
-        foreach (var width in new[] { GemvWidth.V256, GemvWidth.V512 })
-        foreach (var rows in new[] { 1, 2, 3, 5, 16 })
+        var cases = from int4 in new[] { false, true }
+                    from width in new[] { GemvWidth.V256, GemvWidth.V512 }
+                    from rows in new[] { 1, 2, 3, 5, 16 }
+                    select (int4, width, rows);
+        foreach (var (int4, width, rows) in cases)
         {
             // Odd output counts exercise the 4-row block tails; two group sizes, one and several groups per row.
             data.Add(rows, random.Next(1, 40), 32, 32, int4, (int)width, 1);

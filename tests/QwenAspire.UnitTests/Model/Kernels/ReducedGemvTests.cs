@@ -11,9 +11,11 @@ public sealed class ReducedGemvTests
     {
         var data = new TheoryData<int, int, int, bool, int, int>();
         var random = new Random(7);
-        foreach (var f16 in new[] { false, true })
-        foreach (var width in new[] { GemvWidth.V256, GemvWidth.V512 })
-        foreach (var rows in new[] { 1, 2, 3, 5, 8 })
+        var cases = from f16 in new[] { false, true }
+                    from width in new[] { GemvWidth.V256, GemvWidth.V512 }
+                    from rows in new[] { 1, 2, 3, 5, 8 }
+                    select (f16, width, rows);
+        foreach (var (f16, width, rows) in cases)
         {
             // Odd sizes exercise the scalar tails of both the inner dimension and the 4-row output blocks.
             data.Add(rows, random.Next(1, 80), random.Next(1, 300), f16, (int)width, 1);
@@ -31,9 +33,9 @@ public sealed class ReducedGemvTests
         var w = Enumerable.Range(0, outF * inF).Select(_ => RandomWeight(random, f16)).ToArray();
         var y = new float[rows * outF];
         ReducedGemv.Compute(x, rows, w, outF, inF, y, f16, threads, (GemvWidth)width);
-        for (var t = 0; t < rows; t++)
-        for (var o = 0; o < outF; o++)
+        for (var k = 0; k < rows * outF; k++)
         {
+            int t = k / outF, o = k % outF;
             double expected = 0, magnitude = 0;
             for (var i = 0; i < inF; i++)
             {

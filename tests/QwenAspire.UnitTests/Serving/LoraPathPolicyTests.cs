@@ -1,6 +1,6 @@
 using QwenAspire.InferenceApi.Serving;
 
-namespace QwenAspire.FunctionalTests;
+namespace QwenAspire.UnitTests.Serving;
 
 /// <summary>
 /// engine.lora_roots confinement of a runtime <c>lora_path</c>, on real folders and symbolic links in a temp

@@ -1,6 +1,6 @@
 using QwenAspire.InferenceApi.Options;
 
-namespace QwenAspire.FunctionalTests;
+namespace QwenAspire.UnitTests.Serving;
 
 /// <summary>engine.kv_cache_memory's grammar: sizes with binary and decimal units, bytes, fractions; everything else refused.</summary>
 public sealed class KvCacheMemoryTests

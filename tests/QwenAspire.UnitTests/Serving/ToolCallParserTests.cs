@@ -1,6 +1,6 @@
 using QwenAspire.InferenceApi.Serving;
 
-namespace QwenAspire.FunctionalTests;
+namespace QwenAspire.UnitTests.Serving;
 
 public sealed class ToolCallParserTests
 {

@@ -1,6 +1,6 @@
 using QwenAspire.InferenceApi.Options;
 
-namespace QwenAspire.FunctionalTests;
+namespace QwenAspire.UnitTests.Serving;
 
 public sealed class ServiceCommandLineTests
 {
