@@ -17,8 +17,7 @@ public sealed class ProtectedRoutesTests : IAsyncLifetime
     private TestApp _app = null!;
 
     // The model never loads: the key check must not depend on it.
-    public async Task InitializeAsync() => _app = await TestApp.StartAsync(services => services.AddSingleton(new ModelLoadGate()),
-        "--Engine:allow_runtime_lora=true");
+    public async Task InitializeAsync() => _app = await TestApp.StartAsync(services => services.AddSingleton(new ModelLoadGate()));
 
     public async Task DisposeAsync() => await _app.DisposeAsync();
 

@@ -97,9 +97,9 @@ public sealed class StartupFaultTests(ITestOutputHelper output)
         await File.WriteAllTextAsync(config, (await File.ReadAllTextAsync(config)).Replace("\"r\": 4", "\"r\": 8"));
         string text = await FailsToStartAsync(StartupGuard.StartFailedExitCode, "--model", model, "--lora", "mine=" + adapter,
             "--host", "127.0.0.1", "--port", "0");
+        // HTTP is up while the model loads (model routes answer 503 meanwhile); the failed adapter ends the process.
         Assert.Contains("mine", text);
         Assert.Contains("shape", text);
-        Assert.DoesNotContain("Now listening", text);
     }
 
     [Fact]
