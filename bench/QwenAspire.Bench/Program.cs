@@ -14,6 +14,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "bench-template" => TemplateBench.Run(args[1..]),
     "bench-serve" => await ServeBench.RunAsync(args[1..]),
     "bench-mask" => MaskBench.Run(args[1..]),
+    "bench-load" => await LoadBench.RunAsync(args[1..]),
     _ => Usage(),
 };
 
@@ -35,6 +36,7 @@ static int Usage()
           bench-template  [--iterations N] [--turns N]
           {ServeBench.UsageText}
           bench-mask      [--steps 300] [--vocab 151936] [--seed 1]
+          {LoadBench.UsageText}
         """);
     return 2;
 }

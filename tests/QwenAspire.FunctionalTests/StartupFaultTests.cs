@@ -66,6 +66,43 @@ public sealed class StartupFaultTests(ITestOutputHelper output)
     }
 
     [Fact]
+    public async Task AFolderGivenAsTheConfigIsNamed()
+    {
+        // The unreadable case that also holds when running as root.
+        string folder = Directory.CreateDirectory(Path.Combine(_dir, "config.yaml")).FullName;
+        string text = await FailsToStartAsync(StartupGuard.ConfigurationErrorExitCode, "--config", folder);
+        Assert.Contains("config.yaml", text);
+    }
+
+    [Theory]
+    [InlineData("70000")]
+    [InlineData("-1")]
+    public async Task AnInvalidPortIsNamed(string port)
+    {
+        string text = await FailsToStartAsync(StartupGuard.ConfigurationErrorExitCode, "--host", "127.0.0.1", "--port", port,
+            "--Model:demo_directory=" + Path.Combine(_dir, "demo"));
+        Assert.Contains("port", text, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains(port, text);
+    }
+
+    [Fact]
+    public async Task AWrongShapedAdapterAtStartNamesItAndNothingIsServed()
+    {
+        // The tiny model with an adapter whose rank disagrees with its weights: never start on the base model alone.
+        string model = Path.Combine(_dir, "model");
+        QwenAspire.Engine.Model.Generator.ModelGenerator.WriteDemoModel(model);
+        string adapter = Path.Combine(_dir, "wrong-shape");
+        QwenAspire.Engine.Model.Generator.ModelGenerator.GenerateAdapter("lora-all", "tiny", adapter);
+        string config = Path.Combine(adapter, "adapter_config.json");
+        await File.WriteAllTextAsync(config, (await File.ReadAllTextAsync(config)).Replace("\"r\": 4", "\"r\": 8"));
+        string text = await FailsToStartAsync(StartupGuard.StartFailedExitCode, "--model", model, "--lora", "mine=" + adapter,
+            "--host", "127.0.0.1", "--port", "0");
+        // HTTP is up while the model loads (model routes answer 503 meanwhile); the failed adapter ends the process.
+        Assert.Contains("mine", text);
+        Assert.Contains("shape", text);
+    }
+
+    [Fact]
     public async Task MissingModelFolderNamesTheKey()
     {
         string text = await FailsToStartAsync(StartupGuard.ConfigurationErrorExitCode, "--model", Path.Combine(_dir, "no-such-model"));

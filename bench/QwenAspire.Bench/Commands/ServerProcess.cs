@@ -23,9 +23,13 @@ internal sealed class ServerProcess : IAsyncDisposable
     }
 
     public Uri Url { get; }
+    public int ProcessId => _process.Id;
+    public bool HasExited => _process.HasExited;
 
     /// <param name="loras">NAME=DIR pairs, each passed as the server's <c>--lora NAME=DIR</c>.</param>
-    public static ServerProcess Start(string dll, string modelDir, string apiKey, string? dtype, int threads, IReadOnlyList<string> loras)
+    /// <param name="extraArgs">More server arguments (e.g. <c>--Engine:max_queue_length=32</c>).</param>
+    public static ServerProcess Start(string dll, string modelDir, string apiKey, string? dtype, int threads, IReadOnlyList<string> loras,
+        IReadOnlyList<string>? extraArgs = null)
     {
         int port = FreePort();
         var info = new ProcessStartInfo("dotnet")
@@ -49,6 +53,7 @@ internal sealed class ServerProcess : IAsyncDisposable
             info.ArgumentList.Add("--dtype");
             info.ArgumentList.Add(dtype);
         }
+        foreach (var arg in extraArgs ?? []) info.ArgumentList.Add(arg);
 
         var process = Process.Start(info) ?? throw new InvalidOperationException("could not start 'dotnet'.");
         var server = new ServerProcess(process, new Uri($"http://127.0.0.1:{port}/"));

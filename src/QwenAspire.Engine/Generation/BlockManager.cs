@@ -73,13 +73,16 @@ internal sealed class BlockManager
     /// <summary>Reference count of a block (tests and invariants).</summary>
     public int RefCount(int block) => _blocks[block].RefCount;
 
-    /// <summary>Whether <see cref="Allocate"/> would succeed now (cache hits on used blocks cost nothing).</summary>
-    public bool CanAllocate(Sequence sequence)
+    /// <summary>
+    /// Whether <see cref="Allocate"/> would succeed now (cache hits on used blocks cost nothing) and leave at least
+    /// <paramref name="reserve"/> blocks free.
+    /// </summary>
+    public bool CanAllocate(Sequence sequence, int reserve = 0)
     {
         Match(sequence);
         var needed = BlocksFor(sequence.Tokens.Count) - _hits.Count;
         foreach (var id in _hits) if (_blocks[id].RefCount == 0) needed++;
-        return needed <= _freeCount;
+        return needed + reserve <= _freeCount;
     }
 
     /// <summary>Leading tokens of <paramref name="sequence"/> the prefix cache holds right now (whole blocks).</summary>

@@ -108,8 +108,10 @@ public sealed partial class InferenceEngine
         }
         foreach (var s in step.Rejected)
         {
-            Fail(s, new InvalidOperationException(
-                $"Sequence of {s.Tokens.Count} tokens needs {_scheduler.Blocks.BlocksFor(s.Tokens.Count)} KV blocks; the pool has {_scheduler.Blocks.BlockCount}."),
+            // Unreachable through GenerateAsync (prompts are checked and growth is capped at the pool), kept as a clear refusal.
+            Fail(s, new ContextLengthExceededException(s.Tokens.Count, _scheduler.CapacityTokens,
+                $"The sequence has {s.Tokens.Count} tokens ({_scheduler.Blocks.BlocksFor(s.Tokens.Count)} KV blocks) but the KV cache holds " +
+                $"{_scheduler.CapacityTokens} tokens in all ({_scheduler.Blocks.BlockCount} blocks of {_scheduler.Blocks.BlockSize})."),
                 removed: true);
         }
         if (step.Preempted.Count > 0)

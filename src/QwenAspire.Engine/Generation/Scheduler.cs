@@ -6,9 +6,12 @@ namespace QwenAspire.Engine.Generation;
 /// (<see cref="EngineOptions.MaxBatchedTokens"/>): first one token for every running sequence that is
 /// decoding, then chunks of the prompts still being prefilled, then newly admitted prompts, so a long
 /// prompt is split across steps and running streams keep getting tokens. Admission needs KV room, not just
-/// a free seat. A decode that cannot get a block preempts the newest running sequence by recompute (its
-/// blocks go back; it waits at the front with all its tokens to recompute). Sequences of any adapter share
-/// a step. Engine thread only.
+/// a free seat, plus a little headroom while others run (<see cref="ReservedBlocks"/>). A decode that cannot get a
+/// block preempts the newest running sequence by recompute (its blocks go back; it waits at the front with all
+/// its tokens to recompute). Running then waiting stays in arrival order throughout (admission takes the front
+/// of waiting to the back of running, preemption the back of running to the front of waiting), so a preempted
+/// sequence keeps its priority and the oldest always progresses. Sequences of any adapter share a step.
+/// Engine thread only.
 /// </summary>
 internal sealed class Scheduler
 {
@@ -81,7 +84,7 @@ internal sealed class Scheduler
                     rejected.Add(s);
                     continue;
                 }
-                if (WaitsForSibling(s) || !Blocks.CanAllocate(s)) break;
+                if (WaitsForSibling(s) || !Blocks.CanAllocate(s, ReservedBlocks())) break;
                 Blocks.Allocate(s);
                 _waiting.RemoveFirst();
                 _running.Add(s);
@@ -146,6 +149,16 @@ internal sealed class Scheduler
         }
         return removed;
     }
+
+    /// <summary>
+    /// Free blocks that must remain after admitting a sequence while others run: one per running
+    /// sequence (itself included), at most an eighth of the pool. Admitted into a pool left exactly full, it would
+    /// be the newest and the first victim of the next decode crossing a block boundary, often before its first
+    /// token, so its prefill (or, after a preemption, its whole history) would be recomputed for nothing. When
+    /// nothing runs it is admitted whenever it fits, so the head of the queue never waits for ever.
+    /// </summary>
+    private int ReservedBlocks() =>
+        _running.Count > 0 ? Math.Min(_running.Count + 1, Blocks.BlockCount / 8) : 0;
 
     private void Preempt(Sequence sequence)
     {

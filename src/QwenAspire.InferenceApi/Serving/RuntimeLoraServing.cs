@@ -52,6 +52,10 @@ public sealed partial class RuntimeLoraServing(
         {
             return NameTaken(name).ToResult(); // another load of the same name won the race
         }
+        catch (Exception ex) when (IsShutdown(ex))
+        {
+            return ApiError.ShuttingDown().ToResult();
+        }
         LogLoaded(logger, name, folder);
         return Results.Text($"Success: LoRA adapter '{name}' added successfully.", "text/plain");
     }
@@ -78,9 +82,21 @@ public sealed partial class RuntimeLoraServing(
         {
             return ApiError.LoraAdapterNotFound(name, models.AdapterNames.Where(a => a != models.MergedAdapter)).ToResult();
         }
+        catch (Exception ex) when (IsShutdown(ex))
+        {
+            return ApiError.ShuttingDown().ToResult();
+        }
         LogUnloaded(logger, name);
         return Results.Text($"Success: LoRA adapter '{name}' removed successfully.", "text/plain");
     }
+
+    /// <summary>
+    /// The engine closed (disposed) or the server's stopping token fired while the command was queued or waited
+    /// on: the same 503 every other route answers during the drain, not a 500.
+    /// </summary>
+    private bool IsShutdown(Exception ex) =>
+        ex is ObjectDisposedException
+        || ex is OperationCanceledException && (lifetime.ApplicationStopping.IsCancellationRequested || host.ShuttingDown);
 
     private static ApiError? CheckName(string? name)
     {
