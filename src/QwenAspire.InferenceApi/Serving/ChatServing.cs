@@ -20,7 +20,8 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
 
         ResponseFormat.Parse(request.ResponseFormat, out var format);
         if (ResolveConstraint(format, models, out var constraint) is { } unconstrainable) return unconstrainable.ToResult();
-        var (prompt, renderError) = RenderPrompt(request, models, format.IsConstrained);
+        if (ForcedToolCalls.Resolve(request, models, ref constraint) is { } unforceable) return unforceable.ToResult();
+        var (prompt, renderError) = RenderPrompt(request, models, constraint is not null);
         if (renderError is not null) return renderError.ToResult();
         int[] promptIds = models.Prompt.Encode(prompt!);
         if (promptIds.Length >= models.MaxContextLength)
@@ -66,7 +67,7 @@ public sealed partial class ChatServing(ModelHost host, IOptions<GenerationDefau
         return outputs.Resolve(format, out constraint);
     }
 
-    /// <param name="constrained">JSON output starts at the first token: the template renders with thinking off.</param>
+    /// <param name="constrained">JSON output or a forced tool call starts at the first token: the template renders with thinking off.</param>
     private (string? Prompt, ApiError? Error) RenderPrompt(ChatCompletionRequest request, ServedModels models, bool constrained)
     {
         if (ChatMessageConverter.TryConvert(request.Messages!, out var messages) is { } error) return (null, error);
