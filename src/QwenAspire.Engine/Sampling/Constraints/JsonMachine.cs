@@ -228,7 +228,12 @@ internal static class JsonMachine
                 }
                 if (b < 0x20 || f.Pos >= s.MaxLength) return; // control characters must be escaped
                 var counted = s.Bounded ? f.Pos + 1 : 0; // unbounded strings keep one state (cache hits)
-                if (b == '\\') output.Add(f with { Phase = StrEscape, Pos = counted });
+                if (b == '\\')
+                {
+                    // A pattern string opens an escape only when some escaped character can continue it (no dead end).
+                    if (s.Pattern is null || Array.Exists(s_escapes, e => PatternStep(f, s, Unescape(e)!.Value, counted) is not null))
+                        output.Add(f with { Phase = StrEscape, Pos = counted });
+                }
                 else if (b < 0x80)
                 {
                     if (s.Pattern is null) output.Add(counted == f.Pos ? f : f with { Pos = counted });
@@ -269,6 +274,8 @@ internal static class JsonMachine
                 return;
         }
     }
+
+    private static readonly byte[] s_escapes = "\"\\/bfnrt"u8.ToArray();
 
     private static int? Unescape(byte b) => b switch
     {

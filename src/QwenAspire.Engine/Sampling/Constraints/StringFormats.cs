@@ -18,6 +18,8 @@ public static class StringFormats
     private const string Time = @"([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])";
     private const string Octet = "(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])";
     private const string Label = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
+    /// <summary>A top-level label starts with a letter (validators refuse all-digit TLDs, which read as IP addresses).</summary>
+    private const string LastLabel = "[A-Za-z]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?";
 
     private static readonly Dictionary<string, string> s_patterns = new(StringComparer.Ordinal)
     {
@@ -27,8 +29,8 @@ public static class StringFormats
         ["uuid"] = "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
         ["ipv4"] = "^" + Octet + @"(\." + Octet + "){3}$",
         // Dot-atoms only (no quoted local parts or IP literals): what every email validator accepts.
-        ["email"] = @"^[A-Za-z0-9_+-]{1,32}(\.[A-Za-z0-9_+-]{1,32}){0,3}@" + Label + @"(\." + Label + "){1,3}$",
-        ["hostname"] = "^" + Label + @"(\." + Label + "){0,3}$",
+        ["email"] = @"^[A-Za-z0-9_+-]{1,32}(\.[A-Za-z0-9_+-]{1,32}){0,3}@(" + Label + @"\.){1,3}[A-Za-z]{2,24}$", // top-level domain: letters (what email validators require)
+        ["hostname"] = "^(" + Label + @"\.){0,3}" + LastLabel + "$",
     };
 
     public static IReadOnlyCollection<string> Supported => s_patterns.Keys;
