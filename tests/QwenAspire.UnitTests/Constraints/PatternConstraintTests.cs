@@ -114,6 +114,17 @@ public sealed class PatternConstraintTests
     }
 
     [Fact]
+    public void NamesOutsideTheJsonSchemaVocabularyAreAnnotations()
+    {
+        // Semantic Kernel writes a function's description as "condition"; validators ignore unknown keywords, so does the grammar.
+        using var doc = JsonDocument.Parse("""{"type":"object","condition":"Weather","x-extra":{"a":1},"properties":{"d":{"type":"integer","x-unit":"days"}},"required":["d"]}""");
+        var root = JsonSchemaCompiler.Compile(doc.RootElement.Clone());
+        Assert.True(GrammarState.Initial(root).Advance("{\"d\":3}"u8).IsAccepting);
+        using var not = JsonDocument.Parse("""{"type":"object","not":{"required":["a"]}}""");
+        Assert.Equal("schema.not", Assert.Throws<UnsupportedSchemaException>(() => JsonSchemaCompiler.Compile(not.RootElement.Clone())).Path);
+    }
+
+    [Fact]
     public void PatternStringsWithLengthBoundsNeverReachADeadEnd()
     {
         // "a" then room for 1 more: "bbbbbb" can no longer fit, so only 'a' may follow (or the close).

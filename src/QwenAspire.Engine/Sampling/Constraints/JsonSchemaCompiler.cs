@@ -13,7 +13,19 @@ namespace QwenAspire.Engine.Sampling.Constraints;
 public sealed class JsonSchemaCompiler
 {
     private static readonly HashSet<string> s_annotations =
-        ["title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions"];
+        ["title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions",
+         "$anchor", "$dynamicAnchor", "$vocabulary", "contentEncoding", "contentMediaType", "contentSchema"];
+    /// <summary>
+    /// JSON Schema's keywords (2020-12 and draft 7). A name outside them constrains nothing (validators ignore
+    /// unknown keywords), so it is read as an annotation, e.g. the "condition" Semantic Kernel writes for a
+    /// function's description; a listed one is compiled or refused.
+    /// </summary>
+    private static readonly HashSet<string> s_vocabulary =
+        ["$ref", "$dynamicRef", "$recursiveRef", "type", "enum", "const", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
+         "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "maxContains", "minContains", "maxProperties", "minProperties",
+         "required", "dependentRequired", "dependencies", "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas", "prefixItems",
+         "items", "additionalItems", "contains", "properties", "patternProperties", "additionalProperties", "propertyNames", "unevaluatedItems",
+         "unevaluatedProperties", "format"];
     private static readonly Dictionary<string, string> s_typeOf = new()
     {
         ["properties"] = "object", ["required"] = "object", ["additionalProperties"] = "object",
@@ -50,7 +62,7 @@ public sealed class JsonSchemaCompiler
         if (s.ValueKind == JsonValueKind.False) throw new UnsupportedSchemaException(path, "the schema 'false' matches no value.");
         if (s.ValueKind != JsonValueKind.Object) throw new UnsupportedSchemaException(path, "a schema must be an object or a boolean.");
 
-        var keywords = s.EnumerateObject().Select(p => p.Name).Where(k => !s_annotations.Contains(k)).ToList();
+        var keywords = s.EnumerateObject().Select(p => p.Name).Where(k => !s_annotations.Contains(k) && s_vocabulary.Contains(k)).ToList();
         if (s.TryGetProperty("$ref", out var reference)) return Ref(reference, keywords, path);
         if (s.TryGetProperty("const", out var constant)) return Only(keywords, "const", path, Literal(constant));
         if (s.TryGetProperty("enum", out var values))
