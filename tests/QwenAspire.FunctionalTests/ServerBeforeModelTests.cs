@@ -96,7 +96,7 @@ public sealed class ServerBeforeModelTests(ServerBeforeModelTests.Fixture fixtur
     [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stop\": 5}", "stop", "invalid_type")]
     [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"stream_options\": {\"include_usage\": true}}", "stream_options", "invalid_value")]
     [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"response_format\": {\"type\": \"xml\"}}", "response_format.type", "unsupported_value")]
-    [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tool_choice\": \"required\"}", "tool_choice", "unsupported_value")]
+    [InlineData("{\"model\": \"m\", \"messages\": [{\"role\": \"user\", \"content\": \"hi\"}], \"tool_choice\": \"required\"}", "tool_choice", "invalid_value")]
     public async Task BadChatRequestsGet400NamingTheParam(string body, string? param, string code)
     {
         var error = await ErrorEnvelope.ReadAsync(await fixture.App.Client().PostAsync("/v1/chat/completions", Json(body)));

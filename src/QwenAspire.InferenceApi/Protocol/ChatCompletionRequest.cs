@@ -12,7 +12,7 @@ public sealed class ChatCompletionRequest : SamplingRequest
     public bool? Logprobs { get; set; }
     public int? TopLogprobs { get; set; }
     public JsonArray? Tools { get; set; }
-    /// <summary>"none" | "auto" (forcing a function comes later).</summary>
+    /// <summary>"none" | "auto" | "required" | {"type":"function","function":{"name":…}} (see <see cref="ToolChoice"/>).</summary>
     public JsonElement? ToolChoice { get; set; }
     public bool? ParallelToolCalls { get; set; }
     /// <summary>Extra variables for the chat template, e.g. {"enable_thinking": false}.</summary>

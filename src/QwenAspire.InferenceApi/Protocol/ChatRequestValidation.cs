@@ -27,7 +27,7 @@ public static class ChatRequestValidation
             if (r.Logprobs != true)
                 return ApiError.BadRequest("'top_logprobs' can only be used when 'logprobs' is true.", "top_logprobs");
         }
-        return ValidateStructuredOutput(r, fields.Format) ?? ValidateToolChoice(r.ToolChoice) ?? ValidateTools(r.Tools);
+        return ValidateTools(r.Tools) ?? ToolChoice.Parse(r.ToolChoice, r.Tools, out _) ?? ValidateStructuredOutput(r, fields.Format);
     }
 
     public static readonly string[] ReasoningEfforts = ["none", "minimal", "low", "medium", "high"];
@@ -47,26 +47,27 @@ public static class ChatRequestValidation
     public static bool ToolsEnabled(this ChatCompletionRequest r) =>
         r.Tools is { Count: > 0 } && !(r.ToolChoice is { ValueKind: JsonValueKind.String } c && c.GetString() == "none");
 
+    /// <summary>True when tool_choice forces a call (required or a named function): the output is constrained.</summary>
+    public static bool ToolCallForced(this ChatCompletionRequest r) =>
+        ToolChoice.Parse(r.ToolChoice, r.Tools, out var choice) is null && choice.IsForced;
+
     /// <summary>
     /// Constrained output starts at the first generated token, so it cannot follow a reasoning block: JSON
-    /// requests render with thinking off, and asking for thinking explicitly with them is refused.
+    /// requests and forced tool calls render with thinking off, and asking for thinking explicitly with them is
+    /// refused. One grammar per request: a forced tool call and a JSON response_format cannot be combined.
     /// </summary>
     private static ApiError? ValidateStructuredOutput(ChatCompletionRequest r, ResponseFormat format)
     {
-        if (!format.IsConstrained) return null;
+        var forced = r.ToolCallForced();
+        if (!format.IsConstrained && !forced) return null;
+        if (format.IsConstrained && forced)
+            return ApiError.BadRequest("A forced tool_choice cannot be combined with a JSON response_format; use one of them.", "tool_choice", "unsupported_value");
+        var what = forced ? "a forced tool_choice" : "a JSON response_format";
         var kwarg = r.ChatTemplateKwargs?["enable_thinking"];
-        if (r.EnableThinking == true || kwarg?.GetValueKind() == JsonValueKind.True) // a reasoning_effort is only a preference: JSON wins
-            return ApiError.BadRequest("Thinking cannot be combined with a JSON response_format (the constraint applies from the first token); " +
+        if (r.EnableThinking == true || kwarg?.GetValueKind() == JsonValueKind.True) // a reasoning_effort is only a preference: the constraint wins
+            return ApiError.BadRequest($"Thinking cannot be combined with {what} (the constraint applies from the first token); " +
                                        "drop enable_thinking or set it to false.", kwarg is not null ? "chat_template_kwargs.enable_thinking" : "enable_thinking", "unsupported_value");
         return null;
-    }
-
-    private static ApiError? ValidateToolChoice(JsonElement? choice)
-    {
-        if (choice is not { } c || c.ValueKind == JsonValueKind.Null) return null;
-        if (c.ValueKind == JsonValueKind.String && c.GetString() is "none" or "auto") return null;
-        string shown = c.ValueKind == JsonValueKind.String ? $"'{c.GetString()}'" : "a specific function";
-        return ApiError.BadRequest($"tool_choice {shown} is not supported yet; use \"auto\" or \"none\".", "tool_choice", "unsupported_value");
     }
 
     private static ApiError? ValidateTools(JsonArray? tools)

@@ -79,29 +79,26 @@ public sealed class ChatChoiceState(int index, bool parseTools, IPromptProcessor
         }
     }
 
-    private void AddContent(IReadOnlyList<ToolCallParser.Event> events, List<ChatDelta> deltas)
+    private void AddContent(IReadOnlyList<ToolCallStreamParser.Event> events, List<ChatDelta> deltas)
     {
         foreach (var e in events)
         {
             switch (e)
             {
-                case ToolCallParser.ContentEvent c:
+                case ToolCallStreamParser.Content c:
                     _contentText.Append(c.Text);
                     deltas.Add(new ChatDelta { Content = c.Text });
                     break;
-                case ToolCallParser.ToolCallEvent call:
-                    _toolCalls.Add(new ToolCall(call.Id, new FunctionCall(call.Name, call.Arguments)));
-                    // Name and id first, then the arguments, as OpenAI streams them (Dify appends by index).
-                    deltas.Add(new ChatDelta
-                    {
-                        ToolCalls = [new ToolCallDelta { Index = call.Index, Id = call.Id, Type = "function",
-                        Function = new FunctionCallDelta { Name = call.Name, Arguments = "" } }]
-                    });
-                    deltas.Add(new ChatDelta
-                    {
-                        ToolCalls = [new ToolCallDelta { Index = call.Index,
-                        Function = new FunctionCallDelta { Arguments = call.Arguments } }]
-                    });
+                // Id, type and name first, then the arguments as they are generated, as OpenAI streams them (Dify appends by index).
+                case ToolCallStreamParser.CallStarted start:
+                    deltas.Add(new ChatDelta { ToolCalls = [new ToolCallDelta { Index = start.Index, Id = start.Id, Type = "function",
+                        Function = new FunctionCallDelta { Name = start.Name, Arguments = "" } }] });
+                    break;
+                case ToolCallStreamParser.ArgumentsDelta args:
+                    deltas.Add(new ChatDelta { ToolCalls = [new ToolCallDelta { Index = args.Index, Function = new FunctionCallDelta { Arguments = args.Fragment } }] });
+                    break;
+                case ToolCallStreamParser.CallEnded end:
+                    _toolCalls.Add(new ToolCall(end.Id, new FunctionCall(end.Name, end.Arguments)));
                     break;
             }
         }

@@ -10,7 +10,8 @@ public sealed class ChatServing(ServingPipeline pipeline, ILogger<ChatServing> l
         if (ChatRequestValidation.Validate(request, out var fields) is { } invalid) return invalid.ToResult();
         if (pipeline.ResolveModel(request.Model!, out var models, out var adapter) is { } unresolved) return unresolved.ToResult();
         if (ServingPipeline.ResolveConstraint(fields.Format, models, out var constraint) is { } unconstrainable) return unconstrainable.ToResult();
-        var promptOptions = ChatPromptOptions.For(request, fields.Format.IsConstrained);
+        if (ForcedToolCalls.Resolve(request, models, ref constraint) is { } unforceable) return unforceable.ToResult();
+        var promptOptions = ChatPromptOptions.For(request, constraint is not null); // JSON or a forced call: thinking off
         if (pipeline.Renderer.Render(models, adapter, request.Messages!, promptOptions, out var prompt) is { } rejected) return rejected.ToResult();
         int[] promptIds = models.Prompt.Encode(prompt);
 

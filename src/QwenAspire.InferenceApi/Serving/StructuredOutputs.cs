@@ -42,9 +42,38 @@ public sealed class StructuredOutputs(Func<TokenVocabulary> vocabulary)
         {
             return ApiError.BadRequest($"response_format.json_schema.{ex.Message}", $"response_format.json_schema.{ex.Path}", "unsupported_schema");
         }
-        var compiled = new JsonConstraint(root, _vocabulary.Value);
-        if (_grammars.Count >= MaxCachedGrammars) _grammars.Clear(); // crude but bounded; recompiling is cheap (sub-ms)
-        constraint = _grammars.GetOrAdd(key, compiled);
+        constraint = Cache(key, new JsonConstraint(root, _vocabulary.Value));
         return null;
+    }
+
+    /// <summary>
+    /// The grammar of a forced tool call over <paramref name="functions"/>; a 400 naming the parameters keyword
+    /// (<c>tools[i].function.parameters.…</c>) when one cannot be enforced.
+    /// </summary>
+    public ApiError? ResolveToolCalls(IReadOnlyList<ToolFunction> functions, bool parallel, out ILogitsProcessorFactory? constraint)
+    {
+        ArgumentNullException.ThrowIfNull(functions);
+        constraint = null;
+        var key = "tools:" + parallel + ":" + string.Join("\u0001", functions.Select(f => f.Path + "\u0002" + f.Name + "\u0002" + f.Parameters?.GetRawText()));
+        if (_grammars.TryGetValue(key, out var cached))
+        {
+            constraint = cached;
+            return null;
+        }
+        try
+        {
+            constraint = Cache(key, new JsonConstraint(ToolCallGrammar.Compile(functions, parallel, _vocabulary.Value), _vocabulary.Value));
+            return null;
+        }
+        catch (UnsupportedSchemaException ex)
+        {
+            return ApiError.BadRequest(ex.Message, ex.Path, "unsupported_schema");
+        }
+    }
+
+    private JsonConstraint Cache(string key, JsonConstraint compiled)
+    {
+        if (_grammars.Count >= MaxCachedGrammars) _grammars.Clear(); // crude but bounded; recompiling is cheap (sub-ms)
+        return _grammars.GetOrAdd(key, compiled);
     }
 }

@@ -85,9 +85,9 @@ public sealed class JsonSchemaConstraintTests
     }
 
     [Theory]
-    [InlineData("""{"type":"integer","minimum":0}""", "schema.minimum")]
-    [InlineData("""{"type":"string","pattern":"^a"}""", "schema.pattern")]
-    [InlineData("""{"type":"object","properties":{"d":{"type":"string","format":"date"}}}""", "schema.properties.d.format")]
+    [InlineData("""{"type":"number","minimum":0}""", "schema.minimum")]
+    [InlineData("""{"type":"string","pattern":"^(?<x>a)"}""", "schema.pattern")]
+    [InlineData("""{"type":"object","properties":{"d":{"type":"string","format":"iri-reference"}}}""", "schema.properties.d.format")]
     [InlineData("""{"allOf":[{"type":"string"},{"maxLength":2}]}""", "schema.allOf")]
     [InlineData("""{"type":"array","uniqueItems":true}""", "schema.uniqueItems")]
     [InlineData("""{"not":{"type":"string"}}""", "schema.not")]

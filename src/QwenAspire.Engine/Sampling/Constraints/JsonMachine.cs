@@ -32,6 +32,8 @@ internal static class JsonMachine
     {
         FrameKind.Root => f.Phase == RootDone,
         FrameKind.Number => NumberComplete(f.Phase) && IsAccepting(f.Parent!),
+        FrameKind.Dfa => ((DfaNode)f.Node).Dfa.IsAccepting((int)f.Mask) && IsAccepting(f.Parent!),
+        FrameKind.Repeat => f.Pos >= ((RepeatNode)f.Node).Min && IsAccepting(f.Parent!),
         _ => false,
     };
 
@@ -52,8 +54,30 @@ internal static class JsonMachine
                 if (bytes[f.Pos] != b) break;
                 output.Add(f.Pos + 1 == bytes.Length ? f.Parent! : f with { Pos = f.Pos + 1 });
                 break;
+            case FrameKind.Dfa:
+            {
+                var dfa = ((DfaNode)f.Node).Dfa;
+                var next = b < 128 ? dfa.Step((int)f.Mask, b) : -1;
+                if (next >= 0) output.Add(f with { Mask = next });
+                if (dfa.IsAccepting((int)f.Mask)) Feed(f.Parent!, b, output); // a complete value ends at the parent's byte
+                break;
+            }
+            case FrameKind.Sequence:
+                StartItem((SequenceNode)f.Node, f.Pos, b, f.Parent!, output);
+                break;
+            case FrameKind.Repeat:
+            {
+                var r = (RepeatNode)f.Node;
+                if (f.Pos < r.Max) Start(r.Next, b, f.Pos + 1 == r.Max ? f.Parent! : f with { Pos = f.Pos + 1 }, output);
+                if (f.Pos >= r.Min) Feed(f.Parent!, b, output);
+                break;
+            }
         }
     }
+
+    /// <summary>Item <paramref name="i"/> of a sequence; a frame remembers the rest unless it is the last.</summary>
+    private static void StartItem(SequenceNode s, int i, byte b, Frame after, List<Frame> output) =>
+        Start(s.Items[i], b, i + 1 == s.Items.Length ? after : new Frame(FrameKind.Sequence, s, 0, i + 1, 0, 0, 0, after, after.Depth), output);
 
     /// <summary>Begins a value of <paramref name="node"/> with byte <paramref name="b"/>; <paramref name="after"/> is the parent once it ends.</summary>
     private static void Start(SchemaNode node, byte b, Frame after, List<Frame> output)
@@ -89,6 +113,15 @@ internal static class JsonMachine
                 break;
             case UnionNode u:
                 foreach (var option in u.Options) Start(option, b, after, output);
+                break;
+            case DfaNode d when b < 128 && d.Dfa.Step(0, b) is var first && first >= 0:
+                output.Add(new Frame(FrameKind.Dfa, d, 0, 0, 0, 0, first, after));
+                break;
+            case SequenceNode seq:
+                StartItem(seq, 0, b, after, output);
+                break;
+            case RepeatNode rep:
+                Start(rep.Item, b, rep.Max == 1 ? after : new Frame(FrameKind.Repeat, rep, 0, 1, 0, 0, 0, after, after.Depth), output);
                 break;
             case RefNode r:
                 Start(r.Target ?? throw new InvalidOperationException("Unresolved $ref."), b, after, output);
@@ -190,20 +223,45 @@ internal static class JsonMachine
             case StrNormal:
                 if (b == '"')
                 {
-                    if (f.Pos >= s.MinLength) output.Add(f.Parent!);
+                    if (f.Pos >= s.MinLength && (s.Pattern is null || s.Pattern.IsAccepting((int)f.Mask))) output.Add(f.Parent!);
                     return;
                 }
                 if (b < 0x20 || f.Pos >= s.MaxLength) return; // control characters must be escaped
                 var counted = s.Bounded ? f.Pos + 1 : 0; // unbounded strings keep one state (cache hits)
-                if (b == '\\') output.Add(f with { Phase = StrEscape, Pos = counted });
-                else if (b < 0x80) output.Add(counted == f.Pos ? f : f with { Pos = counted });
+                if (b == '\\')
+                {
+                    // A pattern string opens an escape only when some escaped character can continue it (no dead end).
+                    if (s.Pattern is null || Array.Exists(s_escapes, e => PatternStep(f, s, Unescape(e)!.Value, counted) is not null))
+                        output.Add(f with { Phase = StrEscape, Pos = counted });
+                }
+                else if (b < 0x80)
+                {
+                    if (s.Pattern is null) output.Add(counted == f.Pos ? f : f with { Pos = counted });
+                    else if (PatternStep(f, s, b, counted) is { } next) output.Add(f with { Pos = counted, Mask = next });
+                }
                 else if (Utf8Lead(b, out var continuation, out var rule))
-                    output.Add(f with { Phase = StrUtf8, Pos = counted, Next = continuation, Ws = rule });
+                {
+                    var mask = f.Mask;
+                    if (s.Pattern is not null)
+                    {
+                        if (PatternStep(f, s, Dfa.NonAscii, counted) is not { } next) return;
+                        mask = next;
+                    }
+                    output.Add(f with { Phase = StrUtf8, Pos = counted, Next = continuation, Ws = rule, Mask = mask });
+                }
                 return;
             case StrEscape:
-                if (b == 'u') output.Add(f with { Phase = StrHex, Next = 4 });
-                else if (b is (byte)'"' or (byte)'\\' or (byte)'/' or (byte)'b' or (byte)'f' or (byte)'n' or (byte)'r' or (byte)'t')
-                    output.Add(f with { Phase = StrNormal });
+                if (b == 'u')
+                {
+                    // \uXXXX is not followed through a pattern: pattern strings spell characters directly.
+                    if (s.Pattern is null) output.Add(f with { Phase = StrHex, Next = 4 });
+                }
+                else if (Unescape(b) is { } decoded)
+                {
+                    // The escape's character was counted at the backslash (Pos already includes it).
+                    if (s.Pattern is null) output.Add(f with { Phase = StrNormal });
+                    else if (PatternStep(f, s, decoded, f.Pos) is { } next) output.Add(f with { Phase = StrNormal, Mask = next });
+                }
                 return;
             case StrHex:
                 if (!char.IsAsciiHexDigit((char)b)) return;
@@ -215,6 +273,27 @@ internal static class JsonMachine
                 output.Add(f.Next == 1 ? f with { Phase = StrNormal, Next = 0, Ws = 0 } : f with { Next = f.Next - 1, Ws = 0 });
                 return;
         }
+    }
+
+    private static readonly byte[] s_escapes = "\"\\/bfnrt"u8.ToArray();
+
+    private static int? Unescape(byte b) => b switch
+    {
+        (byte)'"' => '"', (byte)'\\' => '\\', (byte)'/' => '/', (byte)'b' => 8, (byte)'f' => 12, (byte)'n' => 10, (byte)'r' => 13, (byte)'t' => 9,
+        _ => null,
+    };
+
+    /// <summary>
+    /// The pattern state after one more character, or null when the pattern refuses it or could no longer end
+    /// within the length bounds (<paramref name="count"/> characters written including this one; bounded strings).
+    /// </summary>
+    private static long? PatternStep(Frame f, StringNode s, int symbol, int count)
+    {
+        var next = s.Pattern!.Step((int)f.Mask, symbol);
+        if (next < 0) return null;
+        if (s.Bounded && !s.Pattern.CanFinish(next, Math.Max(0, s.MinLength - count), s.MaxLength == int.MaxValue ? int.MaxValue : s.MaxLength - count))
+            return null;
+        return next;
     }
 
     /// <summary>Well-formed UTF-8 only (no overlongs, surrogates or code points past U+10FFFF): the text must decode exactly.</summary>

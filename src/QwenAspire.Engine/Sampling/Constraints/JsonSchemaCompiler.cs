@@ -13,13 +13,27 @@ namespace QwenAspire.Engine.Sampling.Constraints;
 public sealed class JsonSchemaCompiler
 {
     private static readonly HashSet<string> s_annotations =
-        ["title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions"];
+        ["title", "description", "default", "examples", "$schema", "$id", "$comment", "deprecated", "readOnly", "writeOnly", "$defs", "definitions",
+         "$anchor", "$dynamicAnchor", "$vocabulary", "contentEncoding", "contentMediaType", "contentSchema"];
+    /// <summary>
+    /// JSON Schema's keywords (2020-12 and draft 7). A name outside them constrains nothing (validators ignore
+    /// unknown keywords), so it is read as an annotation, e.g. the "condition" Semantic Kernel writes for a
+    /// function's description; a listed one is compiled or refused.
+    /// </summary>
+    private static readonly HashSet<string> s_vocabulary =
+        ["$ref", "$dynamicRef", "$recursiveRef", "type", "enum", "const", "multipleOf", "maximum", "exclusiveMaximum", "minimum", "exclusiveMinimum",
+         "maxLength", "minLength", "pattern", "maxItems", "minItems", "uniqueItems", "maxContains", "minContains", "maxProperties", "minProperties",
+         "required", "dependentRequired", "dependencies", "allOf", "anyOf", "oneOf", "not", "if", "then", "else", "dependentSchemas", "prefixItems",
+         "items", "additionalItems", "contains", "properties", "patternProperties", "additionalProperties", "propertyNames", "unevaluatedItems",
+         "unevaluatedProperties", "format"];
     private static readonly Dictionary<string, string> s_typeOf = new()
     {
         ["properties"] = "object", ["required"] = "object", ["additionalProperties"] = "object",
         ["items"] = "array", ["minItems"] = "array", ["maxItems"] = "array", ["uniqueItems"] = "array",
-        ["minLength"] = "string", ["maxLength"] = "string",
+        ["minLength"] = "string", ["maxLength"] = "string", ["pattern"] = "string", ["format"] = "string",
+        ["minimum"] = "number", ["maximum"] = "number", ["exclusiveMinimum"] = "number", ["exclusiveMaximum"] = "number",
     };
+    private static readonly string[] s_bounds = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
     private static readonly string[] s_types = ["object", "array", "string", "integer", "number", "boolean", "null"];
 
     private readonly JsonElement _root;
@@ -48,7 +62,7 @@ public sealed class JsonSchemaCompiler
         if (s.ValueKind == JsonValueKind.False) throw new UnsupportedSchemaException(path, "the schema 'false' matches no value.");
         if (s.ValueKind != JsonValueKind.Object) throw new UnsupportedSchemaException(path, "a schema must be an object or a boolean.");
 
-        var keywords = s.EnumerateObject().Select(p => p.Name).Where(k => !s_annotations.Contains(k)).ToList();
+        var keywords = s.EnumerateObject().Select(p => p.Name).Where(k => !s_annotations.Contains(k) && s_vocabulary.Contains(k)).ToList();
         if (s.TryGetProperty("$ref", out var reference)) return Ref(reference, keywords, path);
         if (s.TryGetProperty("const", out var constant)) return Only(keywords, "const", path, Literal(constant));
         if (s.TryGetProperty("enum", out var values))
@@ -139,7 +153,7 @@ public sealed class JsonSchemaCompiler
         {
             if (k == "type") continue;
             if (!s_typeOf.TryGetValue(k, out var owner)) throw Unsupported(path, k);
-            if (!types.Contains(owner))
+            if (!types.Contains(owner) && !(owner == "number" && types.Contains("integer")))
                 throw new UnsupportedSchemaException($"{path}.{k}", $"'{k}' applies to {owner} values, but the type is {string.Join("|", types)}.");
         }
         return Union([.. types.Select(t => OfType(s, t, path))]);
@@ -152,13 +166,66 @@ public sealed class JsonSchemaCompiler
     {
         "object" => Object(s, path),
         "array" => Array(s, path),
-        "string" => new StringNode(Count(s, "minLength", 0, path), Count(s, "maxLength", int.MaxValue, path)) is var str && str.MinLength > str.MaxLength
-            ? throw new UnsupportedSchemaException($"{path}.minLength", "is larger than maxLength.") : str,
-        "integer" => new NumberNode(integer: true),
-        "number" => new NumberNode(integer: false),
+        "string" => String(s, path),
+        "integer" => Integer(s, path),
+        "number" => s_bounds.FirstOrDefault(k => s.TryGetProperty(k, out _)) is { } bound
+            ? throw new UnsupportedSchemaException($"{path}.{bound}", $"'{bound}' is supported on integers only (type 'integer'), not on numbers.")
+            : new NumberNode(integer: false),
         "boolean" => new UnionNode([AnyNode.True, AnyNode.False]),
         _ => AnyNode.Null,
     };
+
+    private static StringNode String(JsonElement s, string path)
+    {
+        var min = Count(s, "minLength", 0, path);
+        var max = Count(s, "maxLength", int.MaxValue, path);
+        if (min > max) throw new UnsupportedSchemaException($"{path}.minLength", "is larger than maxLength.");
+        string? pattern = null, keyword = null;
+        if (s.TryGetProperty("pattern", out var p))
+        {
+            if (p.ValueKind != JsonValueKind.String) throw new UnsupportedSchemaException($"{path}.pattern", "must be a string.");
+            (pattern, keyword) = (p.GetString()!, "pattern");
+        }
+        if (s.TryGetProperty("format", out var f))
+        {
+            if (keyword is not null) throw new UnsupportedSchemaException($"{path}.format", "'format' next to 'pattern' is not supported (the output would have to satisfy both).");
+            var name = f.ValueKind == JsonValueKind.String ? f.GetString()! : throw new UnsupportedSchemaException($"{path}.format", "must be a string.");
+            if (!StringFormats.TryGetPattern(name, out var formatPattern))
+                throw new UnsupportedSchemaException($"{path}.format", $"the 'format' '{name}' is not supported in structured output (supported: {string.Join(", ", StringFormats.Supported)}).");
+            (pattern, keyword) = (formatPattern, "format");
+        }
+        if (pattern is null) return new StringNode(min, max);
+        Dfa dfa;
+        try { dfa = RegexCompiler.Compile(pattern); }
+        catch (RegexNotSupportedException ex) { throw new UnsupportedSchemaException($"{path}.{keyword}", $"the '{keyword}' cannot be enforced: {ex.Message}"); }
+        if (!dfa.CanFinish(0, min, max))
+            throw new UnsupportedSchemaException($"{path}.{keyword}", $"no string matching the '{keyword}' has {min}…{max} characters.");
+        return new StringNode(min, max, dfa);
+    }
+
+    /// <summary>An integer; with bounds, spelled by a digit automaton so it is in range by construction.</summary>
+    private static SchemaNode Integer(JsonElement s, string path)
+    {
+        decimal lo = -IntegerRanges.Limit, hi = IntegerRanges.Limit;
+        var bounded = false;
+        foreach (var keyword in s_bounds)
+        {
+            if (!s.TryGetProperty(keyword, out var v)) continue;
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetDecimal(out var x))
+                throw new UnsupportedSchemaException($"{path}.{keyword}", "must be a number.");
+            bounded = true;
+            switch (keyword)
+            {
+                case "minimum": lo = Math.Max(lo, Math.Ceiling(x)); break;
+                case "exclusiveMinimum": lo = Math.Max(lo, Math.Floor(x) + 1); break;
+                case "maximum": hi = Math.Min(hi, Math.Floor(x)); break;
+                default: hi = Math.Min(hi, Math.Ceiling(x) - 1); break;
+            }
+        }
+        if (!bounded) return new NumberNode(integer: true);
+        if (lo > hi) throw new UnsupportedSchemaException($"{path}.minimum", "no integer lies within the bounds.");
+        return new DfaNode(RegexCompiler.Compile(IntegerRanges.Pattern((long)lo, (long)hi)));
+    }
 
     private SchemaNode Object(JsonElement s, string path)
     {

@@ -23,7 +23,7 @@ internal sealed class MaskComputer(TokenVocabulary vocabulary)
         _count = 0;
         var stacks = state.Stacks;
         var inString = true;
-        foreach (var s in stacks) inString &= s is { Kind: FrameKind.String, Phase: 0 };
+        foreach (var s in stacks) inString &= s is { Kind: FrameKind.String, Phase: 0, Node: StringNode { Pattern: null } }; // the table knows plain strings only
         if (inString)
         {
             foreach (var s in stacks) AddStringTokens(s, vocabulary.Strings);

@@ -77,12 +77,49 @@ public sealed class ArrayNode(SchemaNode items, int minItems, int maxItems) : Sc
     public int MaxItems { get; } = maxItems;
 }
 
-/// <summary>A string of <see cref="MinLength"/>…<see cref="MaxLength"/> characters (code points; an escape is one).</summary>
-public sealed class StringNode(int minLength, int maxLength) : SchemaNode
+/// <summary>
+/// A string of <see cref="MinLength"/>…<see cref="MaxLength"/> characters (code points; an escape is one),
+/// whose decoded content matches <see cref="Pattern"/> when set (pattern/format; \u escapes are then not written).
+/// </summary>
+public sealed class StringNode(int minLength, int maxLength, Dfa? pattern = null) : SchemaNode
 {
     public int MinLength { get; } = minLength;
     public int MaxLength { get; } = maxLength;
+    public Dfa? Pattern { get; } = pattern;
     public bool Bounded => MinLength > 0 || MaxLength != int.MaxValue;
+}
+
+/// <summary>A bare (unquoted) value spelled by <see cref="Dfa"/>: bounded integers. It ends, like a number, at the first byte its parent takes.</summary>
+public sealed class DfaNode(Dfa dfa) : SchemaNode
+{
+    public Dfa Dfa { get; } = dfa;
+}
+
+/// <summary>The items one after the other (tool-call framing around the arguments value). Every item writes at least one byte.</summary>
+public sealed class SequenceNode(IReadOnlyList<SchemaNode> items) : SchemaNode
+{
+    public SchemaNode[] Items { get; } = items.Count > 0 ? [.. items] : throw new ArgumentException("A sequence needs an item.", nameof(items));
+}
+
+/// <summary><see cref="Item"/> written <see cref="Min"/>…<see cref="Max"/> times with <see cref="Separator"/> between (parallel tool calls).</summary>
+public sealed class RepeatNode : SchemaNode
+{
+    public RepeatNode(SchemaNode item, SchemaNode separator, int min, int max)
+    {
+        if (min < 1 || max < min) throw new ArgumentException("A repetition needs 1 ≤ min ≤ max.");
+        Item = item;
+        Separator = separator;
+        Min = min;
+        Max = max;
+        Next = new SequenceNode([separator, item]);
+    }
+
+    public SchemaNode Item { get; }
+    public SchemaNode Separator { get; }
+    public int Min { get; }
+    public int Max { get; }
+    /// <summary>Separator then item: what follows a completed item when another may come.</summary>
+    internal SequenceNode Next { get; }
 }
 
 public sealed class NumberNode(bool integer) : SchemaNode
