@@ -22,10 +22,15 @@ internal static class WeightQuantizer
 
     /// <summary>
     /// Candidate inverse scales of the int4 search, as llama.cpp's <c>make_qkx2_quants</c> for Q4_K: (15 + rmin +
-    /// i·step) / (max − min) for i = 0..n, each refitted by weighted least squares.
+    /// i·step) / (max − min), each refitted by weighted least squares; every third of Q4_K's 21 candidates (the
+    /// search runs at load, in torch ops, and its cost is the int4 load time).
     /// </summary>
     private const double SearchMin = -1.0, SearchStep = 0.1;
-    private const int SearchSteps = 20;
+    private const int SearchSteps = 20, SearchStride = 3;
+
+    /// <summary>int4 sub-scale levels: 255 (8 bits, ours) by default; 63 reproduces Q4_K's 6-bit sub-scales for comparison (bench-quality).</summary>
+    public const int DefaultInt4SubScaleLevels = 255;
+    public static int Int4SubScaleLevels { get; set; } = DefaultInt4SubScaleLevels;
 
     public static PackedWeight Quantize(Tensor w, WeightQuantization mode, int group)
     {
@@ -44,17 +49,18 @@ internal static class WeightQuantizer
             using var scope = NewDisposeScope();
             var m = Math.Min(RowsPerPass, rows - r0);
             var f = w.narrow(0, r0, m).to(ScalarType.Float32);
-            if (padded > inF) f = nn.functional.pad(f, [0, padded - inF]);
-            var g = f.reshape(m, groups, group); // (m, G, gs)
             if (int4)
             {
-                var (values, d, sc) = QuantizeInt4(g, m, superBlocks, group);
+                // The search runs on the real groups only; padding groups are zeros with zero scales.
+                var (values, d, sc) = QuantizeInt4(f.reshape(m, inF / group, group), m, superBlocks, group);
                 q.narrow(0, r0, m).copy_(Pack4(values, m, superBlocks, group));
                 scales.narrow(0, r0, m).copy_(d);
                 sub.narrow(0, r0, m).copy_(sc);
             }
             else
             {
+                if (padded > inF) f = nn.functional.pad(f, [0, padded - inF]);
+                var g = f.reshape(m, groups, group); // (m, G, gs)
                 var amax = g.abs().amax([-1]); // (m, G)
                 var factor = amax.amax([-1], keepdim: true).div_(127.0); // (m, 1)
                 factor = where(factor.eq(0), ones_like(factor), factor);
@@ -88,7 +94,7 @@ internal static class WeightQuantizer
         var bestError = WeightedError(g, weight, bestScale, bestMin, Levels(g, bestMin, Reciprocal(bestScale)));
         var sumW = weight.sum([-1], keepdim: true);
         var sumX = weight.mul(g).sum([-1], keepdim: true);
-        for (var i = 0; i <= SearchSteps; i++)
+        for (var i = 0; i <= SearchSteps; i += SearchStride)
         {
             var inv = where(flat, zeros_like(range), range.reciprocal().mul_(15 + SearchMin + SearchStep * i));
             var l = Levels(g, lo, inv);
@@ -112,12 +118,20 @@ internal static class WeightQuantizer
             bestError = where(better, error, bestError);
         }
         // Super-blocks of 16 groups: 8-bit sub-scales and sub-mins against one f32 d and dmin each.
+        var pad = superBlocks * Kernels.QuantLayout.Lanes - g.shape[1];
+        if (pad > 0)
+        {
+            g = nn.functional.pad(g, [0, 0, 0, pad]);
+            bestScale = nn.functional.pad(bestScale, [0, 0, 0, pad]);
+            bestMin = nn.functional.pad(bestMin, [0, 0, 0, pad]);
+        }
         var s = bestScale.clamp_min(0).reshape(m, superBlocks, Kernels.QuantLayout.Lanes);
         var mn = bestMin.neg().clamp_min_(0).reshape(m, superBlocks, Kernels.QuantLayout.Lanes);
-        var d = s.amax([-1], keepdim: true).div_(255.0); // (m, S, 1)
-        var dmin = mn.amax([-1], keepdim: true).div_(255.0);
-        var sc = s.mul(Reciprocal(d)).round_().clamp_(0, 255);
-        var mq = mn.mul(Reciprocal(dmin)).round_().clamp_(0, 255);
+        var levels = (double)Int4SubScaleLevels;
+        var d = s.amax([-1], keepdim: true).div_(levels); // (m, S, 1)
+        var dmin = mn.amax([-1], keepdim: true).div_(levels);
+        var sc = s.mul(Reciprocal(d)).round_().clamp_(0, levels);
+        var mq = mn.mul(Reciprocal(dmin)).round_().clamp_(0, levels);
         var effScale = sc.mul(d).reshape(m, -1, 1); // (m, G, 1)
         var effMin = mq.mul(dmin).reshape(m, -1, 1);
         var values = g.add(effMin).mul_(Reciprocal(effScale)).round_().clamp_(0, 15).to(ScalarType.Int32);
