@@ -22,11 +22,11 @@ internal static class WeightQuantizer
 
     /// <summary>
     /// Candidate inverse scales of the int4 search, as llama.cpp's <c>make_qkx2_quants</c> for Q4_K: (15 + rmin +
-    /// i·step) / (max − min), each refitted by weighted least squares; every third of Q4_K's 21 candidates (the
+    /// i·step) / (max − min), each refitted by weighted least squares; 3 of Q4_K's 21 candidates (i = 0, 10, 20: the
     /// search runs at load, in torch ops, and its cost is the int4 load time).
     /// </summary>
     private const double SearchMin = -1.0, SearchStep = 0.1;
-    private const int SearchSteps = 20, SearchStride = 3;
+    private const int SearchSteps = 20, SearchStride = 10;
 
     /// <summary>int4 sub-scale levels: 255 (8 bits, ours) by default; 63 reproduces Q4_K's 6-bit sub-scales for comparison (bench-quality).</summary>
     public const int DefaultInt4SubScaleLevels = 255;
