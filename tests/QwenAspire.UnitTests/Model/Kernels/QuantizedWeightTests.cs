@@ -28,8 +28,9 @@ public sealed class QuantizedWeightTests
         var step = GroupSteps(weight, group); // (out, in)
         var error = back.sub(w.to(ScalarType.Float32)).abs();
         // int8 rounds to nearest (the f16 scale may shrink the step by 2^-11, so the peak can clamp a hair);
-        // int4's searched scale may clip the extremes by up to a step.
-        var allowed = step.mul(mode == WeightQuantization.Int4 ? 1.01 : 0.51).add_(1e-7);
+        // int4's searched scale trades clipping an extreme weight (by more than a step, bounded here by two) for a
+        // lower weighted error over the group; the relative error below is what that buys.
+        var allowed = step.mul(mode == WeightQuantization.Int4 ? 2.0 : 0.51).add_(1e-7);
         Assert.True(error.le(allowed).all().item<bool>(), $"max error {error.max().item<float>()} vs step {step.max().item<float>()}");
         Assert.Equal(0f, back[5].abs().max().item<float>());
         // And it is a real approximation: relative Frobenius error of Gaussian weights.
@@ -107,7 +108,7 @@ public sealed class QuantizedWeightTests
         var y = weight.Project(x);
         var exact = nn.functional.linear(x, w);
         // |Σ x (w − ŵ)| ≤ Σ |x| · (allowed per-weight error), the round-trip bound above.
-        var step = GroupSteps(weight, 32).mul(mode == WeightQuantization.Int4 ? 1.01 : 0.51);
+        var step = GroupSteps(weight, 32).mul(mode == WeightQuantization.Int4 ? 2.0 : 0.51);
         // Plus the kernel's int16 rounding of x (see KernelPathMatchesThePureTorchPath).
         var bound = nn.functional.linear(x.abs(), step).add_(weight.ToFloat().abs().sum([1]).unsqueeze(0).mul(x.abs().amax([1], keepdim: true)).div_(60000.0)).add_(1e-4);
         Assert.True(y.sub(exact).abs().le(bound).all().item<bool>());
