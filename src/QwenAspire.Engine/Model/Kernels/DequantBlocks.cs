@@ -1,126 +1,106 @@
 using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace QwenAspire.Engine.Model.Kernels;
 
 /// <summary>
-/// The many-row form of <see cref="QuantBlocks"/>: four weight rows are dequantized once into an f32 scratch that
-/// stays in L1/L2, then every x row block runs plain f32 FMAs over it, so dequantization is paid once per weight
-/// instead of once per x row block (batched decode of 4–16 rows is FMA-bound, not bandwidth-bound).
+/// The prefill path's block dequantizer: rows of a packed weight to f32 or bf16 in <em>storage</em> order (the
+/// caller permutes the activations' columns the same way, <see cref="QuantLayout.Position"/>), so every step of 32
+/// weights is one contiguous vector pass with a per-super-block vector of expanded scales.
 /// </summary>
 internal static unsafe class DequantBlocks
 {
-    /// <summary>From this many x rows the dequantize-once path beats dequantizing per 4-row block in registers.</summary>
-    public static int MinRows { get; } = int.TryParse(Environment.GetEnvironmentVariable("QWENASPIRE_DEQUANT_MIN_ROWS"), out var r) ? r : 4;
-
-    [ThreadStatic]
-    private static float[]? t_scratch;
-
-    /// <summary>Same contract as <see cref="QuantBlocks.Run{TL, TV, TQ}"/> for o1 − o0 a multiple of 4.</summary>
-    public static void Run<TL, TV, TQ>(float* x, int rows, byte* q, float* s, int n, int group, int outF, float* y, int o0, int o1)
-        where TL : struct, IVectorLanes<TV> where TV : struct where TQ : struct, IQuantFormat
+    /// <summary>
+    /// Rows [0, rows) of the weight at <paramref name="q"/> → w (rows, padded) in storage order; bf16 when
+    /// <paramref name="bf16"/> (round to nearest even), else f32.
+    /// </summary>
+    public static void DequantizeRows(byte* q, byte* scales, byte* sub, float* rowFactors, int rows, int inF, int group, bool int4, void* w, bool bf16)
     {
-        var rowBytes = TQ.RowBytes(n);
-        var groups = n / group;
-        if (t_scratch is null || t_scratch.Length < 4 * n) t_scratch = new float[4 * n];
-        fixed (float* w = t_scratch)
-        {
-            for (var o = o0; o < o1; o += 4)
-            {
-                for (var r = 0; r < 4; r++) Dequantize<TL, TV, TQ>(q + (o + r) * rowBytes, s + (long)(o + r) * groups, groups, group, w + (long)r * n);
-                var t = 0;
-                for (; t + 4 <= rows; t += 4) Block4x4<TL, TV>(w, n, x + (long)t * n, y + (long)t * outF + o, outF);
-                for (; t < rows; t++) Block4x1<TL, TV>(w, n, x + (long)t * n, y + (long)t * outF + o);
-            }
-        }
-    }
-
-    /// <summary>Rows of a packed weight to f32 (rows, n): the prefill path's block dequantizer.</summary>
-    public static void DequantizeRows(byte* q, float* s, int rows, int n, int group, bool int4, float* w)
-    {
-        var groups = n / group;
+        var padded = QuantLayout.PaddedWidth(inF, group);
+        var superBlocks = padded / QuantLayout.SuperBlock(group);
+        var rowBytes = QuantLayout.RowBytes(inF, group, int4);
+        var scaleBytes = QuantLayout.ScaleBytes(inF, group, int4);
+        var subBytes = QuantLayout.SubBytes(inF, group, int4);
+        var mul = stackalloc float[32];
+        var min = stackalloc float[32];
+        var tmp = stackalloc float[32];
         for (var r = 0; r < rows; r++)
         {
-            var dst = w + (long)r * n;
-            var scales = s + (long)r * groups;
-            switch (Vector512.IsHardwareAccelerated, int4)
+            var row = q + r * rowBytes;
+            var s = scales + r * scaleBytes;
+            var u = sub + r * subBytes;
+            var rf = rowFactors[r];
+            for (var b = 0; b < superBlocks; b++)
             {
-                case (true, false): Dequantize<Lanes512, Vector512<float>, Int8Format>(q + (long)r * n, scales, groups, group, dst); break;
-                case (true, true): Dequantize<Lanes512, Vector512<float>, Int4Format>(q + (long)r * (n / 2), scales, groups, group, dst); break;
-                case (false, false): Dequantize<Lanes256, Vector256<float>, Int8Format>(q + (long)r * n, scales, groups, group, dst); break;
-                default: Dequantize<Lanes256, Vector256<float>, Int4Format>(q + (long)r * (n / 2), scales, groups, group, dst); break;
+                // Lane j's scale covers slots 2j and 2j + 1 of every step.
+                for (var j = 0; j < QuantLayout.Lanes; j++)
+                {
+                    float m, n;
+                    if (int4)
+                    {
+                        var d = (float*)s + 2 * b;
+                        m = d[0] * u[b * QuantLayout.Int4SubBytes + j] * rf;
+                        n = d[1] * u[b * QuantLayout.Int4SubBytes + 16 + j] * rf;
+                    }
+                    else
+                    {
+                        m = (float)BitConverter.UInt16BitsToHalf(((ushort*)s)[b * QuantLayout.Lanes + j]) * rf;
+                        n = 0;
+                    }
+                    mul[2 * j] = mul[2 * j + 1] = m;
+                    min[2 * j] = min[2 * j + 1] = n;
+                }
+                var steps = group / 2;
+                var dst = (long)r * padded + (long)b * QuantLayout.SuperBlock(group);
+                for (var k = 0; k < steps; k++)
+                {
+                    if (int4)
+                    {
+                        var chunk = row + (long)b * QuantLayout.SuperBlock(group) / 2 + (k >> 1) * 32;
+                        Nibbles(chunk, (k & 1) * 4, mul, min, tmp);
+                    }
+                    else
+                    {
+                        Bytes((sbyte*)row + (long)b * QuantLayout.SuperBlock(group) + k * 32, mul, tmp);
+                    }
+                    if (bf16) ToBf16(tmp, (ushort*)w + dst + k * 32);
+                    else Unsafe.CopyBlock((float*)w + dst + k * 32, tmp, 128);
+                }
             }
         }
     }
 
-    private static void Dequantize<TL, TV, TQ>(byte* row, float* scales, int groups, int group, float* w)
-        where TL : struct, IVectorLanes<TV> where TV : struct where TQ : struct, IQuantFormat
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Bytes(sbyte* p, float* mul, float* o)
     {
-        var c = TL.Count;
-        for (var g = 0; g < groups; g++)
+        for (var h = 0; h < 32; h += 8)
+            (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p + h)) * Vector256.Load(mul + h)).Store(o + h);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Nibbles(byte* p, int shift, float* mul, float* min, float* o)
+    {
+        for (var h = 0; h < 32; h += 8)
         {
-            var k = TL.Broadcast(scales[g]);
-            var end = (g + 1) * group;
-            for (var i = g * group; i < end; i += 2 * c)
-            {
-                TL.LoadQuant<TQ>(row, i, out var l, out var h);
-                TL.Store(TL.Mul(l, k), w + i);
-                TL.Store(TL.Mul(h, k), w + i + c);
-            }
+            var v = Vector256.ShiftRightLogical(Avx2.ConvertToVector256Int32(p + h), shift) & Vector256.Create(15);
+            Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(v), Vector256.Load(mul + h), -Vector256.Load(min + h)).Store(o + h);
         }
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4x4<TL, TV>(float* w0, int n, float* x0, float* y0, int outF)
-        where TL : struct, IVectorLanes<TV> where TV : struct
+    /// <summary>32 f32 → bf16, round to nearest even (weights are finite).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ToBf16(float* f, ushort* o)
     {
-        float* w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
-        float* x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        TV a00 = TL.Zero, a10 = TL.Zero, a20 = TL.Zero, a30 = TL.Zero, a01 = TL.Zero, a11 = TL.Zero, a21 = TL.Zero, a31 = TL.Zero;
-        TV a02 = TL.Zero, a12 = TL.Zero, a22 = TL.Zero, a32 = TL.Zero, a03 = TL.Zero, a13 = TL.Zero, a23 = TL.Zero, a33 = TL.Zero;
-        var c = TL.Count;
-        // n is a multiple of the group size (itself a multiple of 32): no tail.
-        for (var i = 0; i < n; i += c)
+        for (var i = 0; i < 32; i += 16)
         {
-            TV p0 = TL.Load(x0 + i), p1 = TL.Load(x1 + i), p2 = TL.Load(x2 + i), p3 = TL.Load(x3 + i);
-            var v = TL.Load(w0 + i);
-            a00 = TL.Fma(v, p0, a00); a01 = TL.Fma(v, p1, a01); a02 = TL.Fma(v, p2, a02); a03 = TL.Fma(v, p3, a03);
-            v = TL.Load(w1 + i);
-            a10 = TL.Fma(v, p0, a10); a11 = TL.Fma(v, p1, a11); a12 = TL.Fma(v, p2, a12); a13 = TL.Fma(v, p3, a13);
-            v = TL.Load(w2 + i);
-            a20 = TL.Fma(v, p0, a20); a21 = TL.Fma(v, p1, a21); a22 = TL.Fma(v, p2, a22); a23 = TL.Fma(v, p3, a23);
-            v = TL.Load(w3 + i);
-            a30 = TL.Fma(v, p0, a30); a31 = TL.Fma(v, p1, a31); a32 = TL.Fma(v, p2, a32); a33 = TL.Fma(v, p3, a33);
+            var a = Vector256.Load((uint*)f + i);
+            var b = Vector256.Load((uint*)f + i + 8);
+            Vector256.Narrow(Round(a), Round(b)).Store(o + i);
         }
-        Store4(y0, TL.Sum(a00), TL.Sum(a10), TL.Sum(a20), TL.Sum(a30));
-        Store4(y0 + outF, TL.Sum(a01), TL.Sum(a11), TL.Sum(a21), TL.Sum(a31));
-        Store4(y0 + 2L * outF, TL.Sum(a02), TL.Sum(a12), TL.Sum(a22), TL.Sum(a32));
-        Store4(y0 + 3L * outF, TL.Sum(a03), TL.Sum(a13), TL.Sum(a23), TL.Sum(a33));
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4x1<TL, TV>(float* w0, int n, float* x, float* y)
-        where TL : struct, IVectorLanes<TV> where TV : struct
-    {
-        float* w1 = w0 + n, w2 = w1 + n, w3 = w2 + n;
-        TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
-        var c = TL.Count;
-        for (var i = 0; i < n; i += c)
-        {
-            var p = TL.Load(x + i);
-            a0 = TL.Fma(TL.Load(w0 + i), p, a0);
-            a1 = TL.Fma(TL.Load(w1 + i), p, a1);
-            a2 = TL.Fma(TL.Load(w2 + i), p, a2);
-            a3 = TL.Fma(TL.Load(w3 + i), p, a3);
-        }
-        Store4(y, TL.Sum(a0), TL.Sum(a1), TL.Sum(a2), TL.Sum(a3));
-    }
-
-    private static void Store4(float* y, float a, float b, float c, float d)
-    {
-        y[0] = a;
-        y[1] = b;
-        y[2] = c;
-        y[3] = d;
-    }
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector256<uint> Round(Vector256<uint> bits) =>
+        Vector256.ShiftRightLogical(bits + Vector256.Create(0x7fffu) + (Vector256.ShiftRightLogical(bits, 16) & Vector256.Create(1u)), 16);
 }

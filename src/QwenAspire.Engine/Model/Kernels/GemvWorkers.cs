@@ -16,6 +16,9 @@ internal sealed class GemvWorkers
     private readonly object _gate = new();
     private readonly List<Thread> _threads = [];
     private GemvJob _job;
+    // Set instead of _job by the function-pointer form (kernels with their own argument block, e.g. QuantGemv).
+    private unsafe delegate*<void*, int, int, void> _body;
+    private unsafe void* _state;
     private int _parts;
     private long _posted;
     private int _pending;
@@ -24,17 +27,40 @@ internal sealed class GemvWorkers
     public static GemvWorkers Shared { get; } = new();
 
     /// <summary>Runs <paramref name="job"/> split into <paramref name="parts"/> (the caller takes part 0).</summary>
-    public void Run(in GemvJob job, int parts)
+    public unsafe void Run(in GemvJob job, int parts)
     {
         if (parts <= 1 || !Monitor.TryEnter(_busy))
         {
             job.Execute(0, 1);
             return;
         }
+        _job = job;
+        _body = null;
+        Post(parts);
+    }
+
+    /// <summary>
+    /// Runs <c>body(state, part, parts)</c> for every part (the caller takes part 0); <paramref name="state"/> must stay
+    /// valid until this returns. Same pool and hand-off as the <see cref="GemvJob"/> form.
+    /// </summary>
+    public unsafe void Run(delegate*<void*, int, int, void> body, void* state, int parts)
+    {
+        if (parts <= 1 || !Monitor.TryEnter(_busy))
+        {
+            body(state, 0, 1);
+            return;
+        }
+        _body = body;
+        _state = state;
+        Post(parts);
+    }
+
+    /// <summary>Posts the job already stored (with <c>_busy</c> held), runs part 0 and waits for the others.</summary>
+    private unsafe void Post(int parts)
+    {
         try
         {
             while (_threads.Count < parts - 1) Start(_threads.Count + 1);
-            _job = job;
             _parts = parts;
             Volatile.Write(ref _pending, parts - 1);
             Interlocked.Increment(ref _posted); // full fence: job fields are visible before the new generation
@@ -42,7 +68,7 @@ internal sealed class GemvWorkers
             {
                 lock (_gate) Monitor.PulseAll(_gate);
             }
-            job.Execute(0, parts);
+            Execute(0, parts);
             var spin = new SpinWait();
             while (Volatile.Read(ref _pending) > 0) spin.SpinOnce(sleep1Threshold: -1);
         }
@@ -50,6 +76,12 @@ internal sealed class GemvWorkers
         {
             Monitor.Exit(_busy);
         }
+    }
+
+    private unsafe void Execute(int part, int parts)
+    {
+        if (_body != null) _body(_state, part, parts);
+        else _job.Execute(part, parts);
     }
 
     private void Start(int index)
@@ -88,7 +120,7 @@ internal sealed class GemvWorkers
             if (index >= parts) continue;
             try
             {
-                _job.Execute(index, parts);
+                Execute(index, parts);
             }
             finally
             {

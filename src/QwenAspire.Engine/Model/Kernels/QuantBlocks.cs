@@ -1,205 +1,184 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace QwenAspire.Engine.Model.Kernels;
 
 /// <summary>
-/// Register-blocked inner loops of <see cref="QuantGemv"/>: <c>y[t, o] = Σ_g s[o, g] Σ_{i∈g} q[o, i] · x[t, i]</c>.
-/// Weights are widened to f32 and scaled in registers (activations stay exact f32); four weight rows are
-/// dequantized together and each dequantized vector serves two x rows, and the 4-row weight block stays in
-/// L1/L2 while every x row pair passes over it, so memory sees the weight once per call.
+/// AVX-512BW tiles of <see cref="QuantGemv"/>: int16-widened weights <c>vpmaddwd</c> int16 activations, group j's
+/// sum in int32 lane j for a whole super-block (<see cref="QuantLayout"/>), then one convert and one FMA by the
+/// 16 group scales per super-block. Four weight rows share each activation load and each widened weight step
+/// serves two activation rows, so memory sees the weight once per call whatever the row count.
 /// </summary>
 internal static unsafe class QuantBlocks
 {
-    /// <summary>x (rows, n) f32, q packed (outF, n), s (outF, n / group) f32, y (rows, outF); fills columns [o0, o1).</summary>
-    public static void Run<TL, TV, TQ>(float* x, int rows, byte* q, float* s, int n, int group, int outF, float* y, int o0, int o1)
-        where TL : struct, IVectorLanes<TV> where TV : struct where TQ : struct, IQuantFormat
+    public static void Run<TQ>(in QuantGemvArgs a, int o0, int o1) where TQ : struct, IQuantFormat
     {
-        var rowBytes = TQ.RowBytes(n);
-        var groups = n / group;
         var o = o0;
-        if (rows >= DequantBlocks.MinRows && TL.Count == 16)
-        {
-            // Many rows: dequantize each 4-row block once, then f32 FMAs for every x row.
-            var whole = o0 + ((o1 - o0) & ~3);
-            DequantBlocks.Run<TL, TV, TQ>(x, rows, q, s, n, group, outF, y, o0, whole);
-            o = whole;
-        }
         for (; o + 4 <= o1; o += 4)
         {
-            var qo = q + o * rowBytes;
-            var so = s + (long)o * groups;
             var t = 0;
-            // 512-bit lanes have registers for 4 x rows (16 accumulators): each dequantized vector serves 4 FMAs.
-            if (TL.Count == 16)
-            {
-                for (; t + 4 <= rows; t += 4) Block4x4<TL, TV, TQ>(qo, rowBytes, so, groups, group, x + (long)t * n, n, y + (long)t * outF + o, outF);
-            }
-            for (; t + 2 <= rows; t += 2) Block4x2<TL, TV, TQ>(qo, rowBytes, so, groups, group, x + (long)t * n, n, y + (long)t * outF + o, outF);
-            if (t < rows) Block4x1<TL, TV, TQ>(qo, rowBytes, so, groups, group, x + (long)t * n, y + (long)t * outF + o);
+            for (; t + 2 <= a.Rows; t += 2) Tile4x2<TQ>(a, o, t);
+            if (t < a.Rows) Tile4x1<TQ>(a, o, t);
         }
         for (; o < o1; o++)
         {
-            for (var t = 0; t < rows; t++)
-                y[(long)t * outF + o] = Dot<TL, TV, TQ>(q + o * rowBytes, s + (long)o * groups, groups, group, x + (long)t * n);
+            for (var t = 0; t < a.Rows; t++) Tile1x1<TQ>(a, o, t);
         }
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<int> Dot(Vector512<short> a, Vector512<short> b, Vector512<short> xa, Vector512<short> xb) =>
+        Avx512BW.MultiplyAddAdjacent(a, xa) + Avx512BW.MultiplyAddAdjacent(b, xb);
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static Vector512<float> Scale<TQ>(Vector512<int> acc, Vector512<float> mul, Vector512<float> min, float* sums, Vector512<float> f)
+        where TQ : struct, IQuantFormat
+    {
+        f = Vector512.FusedMultiplyAdd(Avx512F.ConvertToVector512Single(acc), mul, f);
+        if (TQ.Int4) f = Vector512.FusedMultiplyAdd(-min, Vector512.Load(sums), f);
+        return f;
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4x2<TL, TV, TQ>(byte* q0, long rowBytes, float* s0, int groups, int group, float* x0, int n, float* y0, int outF)
-        where TL : struct, IVectorLanes<TV> where TV : struct where TQ : struct, IQuantFormat
+    private static void Tile4x2<TQ>(in QuantGemvArgs a, int o, int t) where TQ : struct, IQuantFormat
     {
-        byte* q1 = q0 + rowBytes, q2 = q1 + rowBytes, q3 = q2 + rowBytes;
-        float* s1 = s0 + groups, s2 = s1 + groups, s3 = s2 + groups;
-        var x1 = x0 + n;
-        TV a00 = TL.Zero, a10 = TL.Zero, a20 = TL.Zero, a30 = TL.Zero, a01 = TL.Zero, a11 = TL.Zero, a21 = TL.Zero, a31 = TL.Zero;
-        var step = 2 * TL.Count;
-        for (var g = 0; g < groups; g++)
+        var sbBytes = TQ.SuperBlockBytes(a.Group);
+        var scBytes = TQ.ScaleBytes(a.Group);
+        var sbCols = QuantLayout.SuperBlock(a.Group);
+        var chunks = a.Group / 4;
+        byte* w0 = a.W + o * a.RowBytes, w1 = w0 + a.RowBytes, w2 = w1 + a.RowBytes, w3 = w2 + a.RowBytes;
+        byte* s0 = a.S + o * a.ScaleRowBytes, s1 = s0 + a.ScaleRowBytes, s2 = s1 + a.ScaleRowBytes, s3 = s2 + a.ScaleRowBytes;
+        byte* u0 = a.Sub + o * a.SubRowBytes, u1 = u0 + a.SubRowBytes, u2 = u1 + a.SubRowBytes, u3 = u2 + a.SubRowBytes;
+        short* x0 = a.X + (long)t * a.Padded, x1 = x0 + a.Padded;
+        float* m0 = a.Sums + (long)t * a.Groups, m1 = m0 + a.Groups;
+        Vector512<float> f00 = default, f10 = default, f20 = default, f30 = default, f01 = default, f11 = default, f21 = default, f31 = default;
+        for (var s = 0; s < a.SuperBlocks; s++)
         {
-            TV c0 = TL.Broadcast(s0[g]), c1 = TL.Broadcast(s1[g]), c2 = TL.Broadcast(s2[g]), c3 = TL.Broadcast(s3[g]);
-            var end = (g + 1) * group;
-            for (var i = g * group; i < end; i += step)
+            Vector512<int> c00 = default, c10 = default, c20 = default, c30 = default, c01 = default, c11 = default, c21 = default, c31 = default;
+            var wo = (long)s * sbBytes;
+            short* xs0 = x0 + (long)s * sbCols, xs1 = x1 + (long)s * sbCols;
+            for (var m = 0; m < chunks; m++)
             {
-                var p = TL.Load(x0 + i);
-                var r = TL.Load(x0 + i + TL.Count);
-                var u = TL.Load(x1 + i);
-                var v = TL.Load(x1 + i + TL.Count);
-                TL.LoadQuant<TQ>(q0, i, out var l, out var h);
-                l = TL.Mul(l, c0);
-                h = TL.Mul(h, c0);
-                a00 = TL.Fma(h, r, TL.Fma(l, p, a00));
-                a01 = TL.Fma(h, v, TL.Fma(l, u, a01));
-                TL.LoadQuant<TQ>(q1, i, out l, out h);
-                l = TL.Mul(l, c1);
-                h = TL.Mul(h, c1);
-                a10 = TL.Fma(h, r, TL.Fma(l, p, a10));
-                a11 = TL.Fma(h, v, TL.Fma(l, u, a11));
-                TL.LoadQuant<TQ>(q2, i, out l, out h);
-                l = TL.Mul(l, c2);
-                h = TL.Mul(h, c2);
-                a20 = TL.Fma(h, r, TL.Fma(l, p, a20));
-                a21 = TL.Fma(h, v, TL.Fma(l, u, a21));
-                TL.LoadQuant<TQ>(q3, i, out l, out h);
-                l = TL.Mul(l, c3);
-                h = TL.Mul(h, c3);
-                a30 = TL.Fma(h, r, TL.Fma(l, p, a30));
-                a31 = TL.Fma(h, v, TL.Fma(l, u, a31));
+                var xa0 = Vector512.Load(xs0 + 64 * m);
+                var xb0 = Vector512.Load(xs0 + 64 * m + 32);
+                var xa1 = Vector512.Load(xs1 + 64 * m);
+                var xb1 = Vector512.Load(xs1 + 64 * m + 32);
+                TQ.Load(w0 + wo, m, out var p, out var q);
+                c00 += Dot(p, q, xa0, xb0);
+                c01 += Dot(p, q, xa1, xb1);
+                TQ.Load(w1 + wo, m, out p, out q);
+                c10 += Dot(p, q, xa0, xb0);
+                c11 += Dot(p, q, xa1, xb1);
+                TQ.Load(w2 + wo, m, out p, out q);
+                c20 += Dot(p, q, xa0, xb0);
+                c21 += Dot(p, q, xa1, xb1);
+                TQ.Load(w3 + wo, m, out p, out q);
+                c30 += Dot(p, q, xa0, xb0);
+                c31 += Dot(p, q, xa1, xb1);
             }
+            var so = (long)s * scBytes;
+            var uo = (long)s * TQ.SubBytes;
+            var mo = s * QuantLayout.Lanes;
+            TQ.Scales(s0 + so, u0 + uo, out var mul, out var min);
+            f00 = Scale<TQ>(c00, mul, min, m0 + mo, f00);
+            f01 = Scale<TQ>(c01, mul, min, m1 + mo, f01);
+            TQ.Scales(s1 + so, u1 + uo, out mul, out min);
+            f10 = Scale<TQ>(c10, mul, min, m0 + mo, f10);
+            f11 = Scale<TQ>(c11, mul, min, m1 + mo, f11);
+            TQ.Scales(s2 + so, u2 + uo, out mul, out min);
+            f20 = Scale<TQ>(c20, mul, min, m0 + mo, f20);
+            f21 = Scale<TQ>(c21, mul, min, m1 + mo, f21);
+            TQ.Scales(s3 + so, u3 + uo, out mul, out min);
+            f30 = Scale<TQ>(c30, mul, min, m0 + mo, f30);
+            f31 = Scale<TQ>(c31, mul, min, m1 + mo, f31);
         }
-        y0[0] = TL.Sum(a00); y0[1] = TL.Sum(a10); y0[2] = TL.Sum(a20); y0[3] = TL.Sum(a30);
-        var y1 = y0 + outF;
-        y1[0] = TL.Sum(a01); y1[1] = TL.Sum(a11); y1[2] = TL.Sum(a21); y1[3] = TL.Sum(a31);
+        Store(a, o, t, Vector512.Sum(f00), Vector512.Sum(f10), Vector512.Sum(f20), Vector512.Sum(f30));
+        Store(a, o, t + 1, Vector512.Sum(f01), Vector512.Sum(f11), Vector512.Sum(f21), Vector512.Sum(f31));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4x4<TL, TV, TQ>(byte* q0, long rowBytes, float* s0, int groups, int group, float* x0, int n, float* y0, int outF)
-        where TL : struct, IVectorLanes<TV> where TV : struct where TQ : struct, IQuantFormat
+    private static void Tile4x1<TQ>(in QuantGemvArgs a, int o, int t) where TQ : struct, IQuantFormat
     {
-        byte* q1 = q0 + rowBytes, q2 = q1 + rowBytes, q3 = q2 + rowBytes;
-        float* s1 = s0 + groups, s2 = s1 + groups, s3 = s2 + groups;
-        float* x1 = x0 + n, x2 = x1 + n, x3 = x2 + n;
-        TV a00 = TL.Zero, a10 = TL.Zero, a20 = TL.Zero, a30 = TL.Zero, a01 = TL.Zero, a11 = TL.Zero, a21 = TL.Zero, a31 = TL.Zero;
-        TV a02 = TL.Zero, a12 = TL.Zero, a22 = TL.Zero, a32 = TL.Zero, a03 = TL.Zero, a13 = TL.Zero, a23 = TL.Zero, a33 = TL.Zero;
-        var c = TL.Count;
-        for (var g = 0; g < groups; g++)
+        var sbBytes = TQ.SuperBlockBytes(a.Group);
+        var scBytes = TQ.ScaleBytes(a.Group);
+        var sbCols = QuantLayout.SuperBlock(a.Group);
+        var chunks = a.Group / 4;
+        byte* w0 = a.W + o * a.RowBytes, w1 = w0 + a.RowBytes, w2 = w1 + a.RowBytes, w3 = w2 + a.RowBytes;
+        byte* s0 = a.S + o * a.ScaleRowBytes, s1 = s0 + a.ScaleRowBytes, s2 = s1 + a.ScaleRowBytes, s3 = s2 + a.ScaleRowBytes;
+        byte* u0 = a.Sub + o * a.SubRowBytes, u1 = u0 + a.SubRowBytes, u2 = u1 + a.SubRowBytes, u3 = u2 + a.SubRowBytes;
+        var x0 = a.X + (long)t * a.Padded;
+        var m0 = a.Sums + (long)t * a.Groups;
+        Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default;
+        for (var s = 0; s < a.SuperBlocks; s++)
         {
-            var end = (g + 1) * group;
-            for (var i = g * group; i < end; i += 2 * c)
+            Vector512<int> c0 = default, c1 = default, c2 = default, c3 = default;
+            var wo = (long)s * sbBytes;
+            var xs0 = x0 + (long)s * sbCols;
+            for (var m = 0; m < chunks; m++)
             {
-                TV p0 = TL.Load(x0 + i), r0 = TL.Load(x0 + i + c), p1 = TL.Load(x1 + i), r1 = TL.Load(x1 + i + c);
-                TV p2 = TL.Load(x2 + i), r2 = TL.Load(x2 + i + c), p3 = TL.Load(x3 + i), r3 = TL.Load(x3 + i + c);
-                TL.LoadQuant<TQ>(q0, i, out var l, out var h);
-                var k = TL.Broadcast(s0[g]);
-                l = TL.Mul(l, k);
-                h = TL.Mul(h, k);
-                a00 = TL.Fma(h, r0, TL.Fma(l, p0, a00)); a01 = TL.Fma(h, r1, TL.Fma(l, p1, a01));
-                a02 = TL.Fma(h, r2, TL.Fma(l, p2, a02)); a03 = TL.Fma(h, r3, TL.Fma(l, p3, a03));
-                TL.LoadQuant<TQ>(q1, i, out l, out h);
-                k = TL.Broadcast(s1[g]);
-                l = TL.Mul(l, k);
-                h = TL.Mul(h, k);
-                a10 = TL.Fma(h, r0, TL.Fma(l, p0, a10)); a11 = TL.Fma(h, r1, TL.Fma(l, p1, a11));
-                a12 = TL.Fma(h, r2, TL.Fma(l, p2, a12)); a13 = TL.Fma(h, r3, TL.Fma(l, p3, a13));
-                TL.LoadQuant<TQ>(q2, i, out l, out h);
-                k = TL.Broadcast(s2[g]);
-                l = TL.Mul(l, k);
-                h = TL.Mul(h, k);
-                a20 = TL.Fma(h, r0, TL.Fma(l, p0, a20)); a21 = TL.Fma(h, r1, TL.Fma(l, p1, a21));
-                a22 = TL.Fma(h, r2, TL.Fma(l, p2, a22)); a23 = TL.Fma(h, r3, TL.Fma(l, p3, a23));
-                TL.LoadQuant<TQ>(q3, i, out l, out h);
-                k = TL.Broadcast(s3[g]);
-                l = TL.Mul(l, k);
-                h = TL.Mul(h, k);
-                a30 = TL.Fma(h, r0, TL.Fma(l, p0, a30)); a31 = TL.Fma(h, r1, TL.Fma(l, p1, a31));
-                a32 = TL.Fma(h, r2, TL.Fma(l, p2, a32)); a33 = TL.Fma(h, r3, TL.Fma(l, p3, a33));
+                var xa = Vector512.Load(xs0 + 64 * m);
+                var xb = Vector512.Load(xs0 + 64 * m + 32);
+                TQ.Load(w0 + wo, m, out var p, out var q);
+                c0 += Dot(p, q, xa, xb);
+                TQ.Load(w1 + wo, m, out p, out q);
+                c1 += Dot(p, q, xa, xb);
+                TQ.Load(w2 + wo, m, out p, out q);
+                c2 += Dot(p, q, xa, xb);
+                TQ.Load(w3 + wo, m, out p, out q);
+                c3 += Dot(p, q, xa, xb);
             }
+            var so = (long)s * scBytes;
+            var uo = (long)s * TQ.SubBytes;
+            var mo = m0 + s * QuantLayout.Lanes;
+            TQ.Scales(s0 + so, u0 + uo, out var mul, out var min);
+            f0 = Scale<TQ>(c0, mul, min, mo, f0);
+            TQ.Scales(s1 + so, u1 + uo, out mul, out min);
+            f1 = Scale<TQ>(c1, mul, min, mo, f1);
+            TQ.Scales(s2 + so, u2 + uo, out mul, out min);
+            f2 = Scale<TQ>(c2, mul, min, mo, f2);
+            TQ.Scales(s3 + so, u3 + uo, out mul, out min);
+            f3 = Scale<TQ>(c3, mul, min, mo, f3);
         }
-        Store4(y0, TL.Sum(a00), TL.Sum(a10), TL.Sum(a20), TL.Sum(a30));
-        Store4(y0 + outF, TL.Sum(a01), TL.Sum(a11), TL.Sum(a21), TL.Sum(a31));
-        Store4(y0 + 2L * outF, TL.Sum(a02), TL.Sum(a12), TL.Sum(a22), TL.Sum(a32));
-        Store4(y0 + 3L * outF, TL.Sum(a03), TL.Sum(a13), TL.Sum(a23), TL.Sum(a33));
+        Store(a, o, t, Vector512.Sum(f0), Vector512.Sum(f1), Vector512.Sum(f2), Vector512.Sum(f3));
     }
 
-    private static void Store4(float* y, float a, float b, float c, float d)
+    private static void Tile1x1<TQ>(in QuantGemvArgs a, int o, int t) where TQ : struct, IQuantFormat
     {
-        y[0] = a;
-        y[1] = b;
-        y[2] = c;
-        y[3] = d;
+        var sbBytes = TQ.SuperBlockBytes(a.Group);
+        var scBytes = TQ.ScaleBytes(a.Group);
+        var sbCols = QuantLayout.SuperBlock(a.Group);
+        var chunks = a.Group / 4;
+        var w0 = a.W + o * a.RowBytes;
+        var s0 = a.S + o * a.ScaleRowBytes;
+        var u0 = a.Sub + o * a.SubRowBytes;
+        var x0 = a.X + (long)t * a.Padded;
+        var m0 = a.Sums + (long)t * a.Groups;
+        Vector512<float> f = default;
+        for (var s = 0; s < a.SuperBlocks; s++)
+        {
+            Vector512<int> c = default;
+            var xs0 = x0 + (long)s * sbCols;
+            for (var m = 0; m < chunks; m++)
+            {
+                TQ.Load(w0 + (long)s * sbBytes, m, out var p, out var q);
+                c += Dot(p, q, Vector512.Load(xs0 + 64 * m), Vector512.Load(xs0 + 64 * m + 32));
+            }
+            TQ.Scales(s0 + (long)s * scBytes, u0 + (long)s * TQ.SubBytes, out var mul, out var min);
+            f = Scale<TQ>(c, mul, min, m0 + s * QuantLayout.Lanes, f);
+        }
+        a.Y[(long)t * a.OutF + o] = Vector512.Sum(f) * a.XScale[t] * a.RowFactor[o];
     }
 
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static void Block4x1<TL, TV, TQ>(byte* q0, long rowBytes, float* s0, int groups, int group, float* x, float* y)
-        where TL : struct, IVectorLanes<TV> where TV : struct where TQ : struct, IQuantFormat
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void Store(in QuantGemvArgs a, int o, int t, float v0, float v1, float v2, float v3)
     {
-        byte* q1 = q0 + rowBytes, q2 = q1 + rowBytes, q3 = q2 + rowBytes;
-        float* s1 = s0 + groups, s2 = s1 + groups, s3 = s2 + groups;
-        TV a0 = TL.Zero, a1 = TL.Zero, a2 = TL.Zero, a3 = TL.Zero;
-        var step = 2 * TL.Count;
-        for (var g = 0; g < groups; g++)
-        {
-            // Per-group partial sums, scaled once per group: the scale multiply leaves the inner loop.
-            TV b0 = TL.Zero, b1 = TL.Zero, b2 = TL.Zero, b3 = TL.Zero;
-            var end = (g + 1) * group;
-            for (var i = g * group; i < end; i += step)
-            {
-                var p = TL.Load(x + i);
-                var r = TL.Load(x + i + TL.Count);
-                TL.LoadQuant<TQ>(q0, i, out var l, out var h);
-                b0 = TL.Fma(h, r, TL.Fma(l, p, b0));
-                TL.LoadQuant<TQ>(q1, i, out l, out h);
-                b1 = TL.Fma(h, r, TL.Fma(l, p, b1));
-                TL.LoadQuant<TQ>(q2, i, out l, out h);
-                b2 = TL.Fma(h, r, TL.Fma(l, p, b2));
-                TL.LoadQuant<TQ>(q3, i, out l, out h);
-                b3 = TL.Fma(h, r, TL.Fma(l, p, b3));
-            }
-            a0 = TL.Fma(b0, TL.Broadcast(s0[g]), a0);
-            a1 = TL.Fma(b1, TL.Broadcast(s1[g]), a1);
-            a2 = TL.Fma(b2, TL.Broadcast(s2[g]), a2);
-            a3 = TL.Fma(b3, TL.Broadcast(s3[g]), a3);
-        }
-        y[0] = TL.Sum(a0);
-        y[1] = TL.Sum(a1);
-        y[2] = TL.Sum(a2);
-        y[3] = TL.Sum(a3);
-    }
-
-    private static float Dot<TL, TV, TQ>(byte* q, float* s, int groups, int group, float* x)
-        where TL : struct, IVectorLanes<TV> where TV : struct where TQ : struct, IQuantFormat
-    {
-        var a = TL.Zero;
-        var step = 2 * TL.Count;
-        for (var g = 0; g < groups; g++)
-        {
-            var b = TL.Zero;
-            var end = (g + 1) * group;
-            for (var i = g * group; i < end; i += step)
-            {
-                TL.LoadQuant<TQ>(q, i, out var l, out var h);
-                b = TL.Fma(h, TL.Load(x + i + TL.Count), TL.Fma(l, TL.Load(x + i), b));
-            }
-            a = TL.Fma(b, TL.Broadcast(s[g]), a);
-        }
-        return TL.Sum(a);
+        var y = a.Y + (long)t * a.OutF + o;
+        var xs = a.XScale[t];
+        var rf = a.RowFactor + o;
+        y[0] = v0 * xs * rf[0];
+        y[1] = v1 * xs * rf[1];
+        y[2] = v2 * xs * rf[2];
+        y[3] = v3 * xs * rf[3];
     }
 }

@@ -1,30 +1,82 @@
 namespace QwenAspire.Engine.Model.Kernels;
 
 /// <summary>
-/// Scalar reference for <see cref="QuantGemv"/> over the same packed layout, accumulating in f64: what the
-/// SIMD kernels are tested against, and the definition of the formats.
+/// Scalar reference for <see cref="QuantGemv"/> over the same packed layout, in f64 and in column order (through
+/// <see cref="QuantLayout.Position"/>): what the SIMD kernels are tested against, and the definition of the formats.
 /// </summary>
 internal static unsafe class QuantReference
 {
-    public static double[] Compute(ReadOnlySpan<float> x, int rows, ReadOnlySpan<byte> q, ReadOnlySpan<float> scales, int group, int outF, int inF, bool int4)
+    /// <summary>Weight (row o, column c) as stored, decoded: d·q for int8, d·sc·q − dmin·mn for int4.</summary>
+    public static double Weight(byte* q, byte* scales, byte* sub, float* rowFactors, int o, int c, int inF, int group, bool int4)
+    {
+        GroupScale(scales, sub, rowFactors, o, c / group, inF, group, int4, out var mul, out var min);
+        var row = q + o * QuantLayout.RowBytes(inF, group, int4);
+        return mul * QuantLayout.Value(row, QuantLayout.Position(c, group), int4) - min;
+    }
+
+    /// <summary>Multiplier and (int4) subtracted minimum of group <paramref name="g"/> of row <paramref name="o"/>.</summary>
+    public static void GroupScale(byte* scales, byte* sub, float* rowFactors, int o, int g, int inF, int group, bool int4, out double mul, out double min)
+    {
+        var s = scales + o * QuantLayout.ScaleBytes(inF, group, int4);
+        if (int4)
+        {
+            var d = (float*)s + 2 * (g / QuantLayout.Lanes);
+            var u = sub + o * QuantLayout.SubBytes(inF, group, int4) + g / QuantLayout.Lanes * QuantLayout.Int4SubBytes;
+            var lane = g % QuantLayout.Lanes;
+            mul = (double)d[0] * u[lane] * rowFactors[o];
+            min = (double)d[1] * u[16 + lane] * rowFactors[o];
+        }
+        else
+        {
+            mul = (double)BitConverter.UInt16BitsToHalf(((ushort*)s)[g]) * rowFactors[o];
+            min = 0;
+        }
+    }
+
+    /// <summary>Span form of <see cref="GroupScale(byte*, byte*, float*, int, int, int, int, bool, out double, out double)"/>.</summary>
+    public static (double Mul, double Min) GroupScale(ReadOnlySpan<byte> scales, ReadOnlySpan<byte> sub, ReadOnlySpan<float> rowFactors, int o, int g, int inF, int group, bool int4)
+    {
+        fixed (byte* s = scales)
+        fixed (byte* u = sub)
+        fixed (float* f = rowFactors)
+        {
+            GroupScale(s, u, f, o, g, inF, group, int4, out var mul, out var min);
+            return (mul, min);
+        }
+    }
+
+    /// <summary>The stored value of (row o, column c).</summary>
+    public static int Value(ReadOnlySpan<byte> q, int o, int c, int inF, int group, bool int4)
+    {
+        fixed (byte* p = q) return QuantLayout.Value(p + o * QuantLayout.RowBytes(inF, group, int4), QuantLayout.Position(c, group), int4);
+    }
+
+    /// <summary>
+    /// y (rows, outF) for x quantized exactly as the kernels do (int16, one scale per row), accumulated in f64, so the
+    /// kernels differ from it only by f32 rounding of the per-super-block sums.
+    /// </summary>
+    public static double[] Compute(ReadOnlySpan<float> x, int rows, ReadOnlySpan<byte> q, ReadOnlySpan<byte> scales, ReadOnlySpan<byte> sub,
+        ReadOnlySpan<float> rowFactors, int group, int outF, int inF, bool int4)
     {
         var y = new double[rows * outF];
-        var groups = inF / group;
-        var rowBytes = int4 ? inF / 2 : inF;
         fixed (byte* qp = q)
+        fixed (byte* sp = scales)
+        fixed (byte* up = sub)
+        fixed (float* fp = rowFactors)
         {
-            for (var o = 0; o < outF; o++)
+            for (var t = 0; t < rows; t++)
             {
-                var row = qp + (long)o * rowBytes;
-                for (var t = 0; t < rows; t++)
+                var xr = x.Slice(t * inF, inF);
+                var amax = 0f;
+                foreach (var v in xr) amax = MathF.Max(amax, MathF.Abs(v));
+                var inv = amax > 0 ? QuantActivations.Range / amax : 0f;
+                var xq = new int[inF];
+                for (var c = 0; c < inF; c++) xq[c] = Math.Clamp((int)MathF.Round(xr[c] * inv), -32767, 32767);
+                for (var o = 0; o < outF; o++)
                 {
                     double sum = 0;
-                    for (var i = 0; i < inF; i++)
-                    {
-                        var v = int4 ? Int4Format.Value(row, i) : Int8Format.Value(row, i);
-                        sum += (double)scales[o * groups + i / group] * v * x[t * inF + i];
-                    }
-                    y[t * outF + o] = sum;
+                    for (var c = 0; c < inF; c++) sum += Weight(qp, sp, up, fp, o, c, inF, group, int4) * xq[c];
+                    y[t * outF + o] = sum * (amax / QuantActivations.Range);
                 }
             }
         }

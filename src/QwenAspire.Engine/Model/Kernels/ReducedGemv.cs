@@ -144,18 +144,9 @@ internal readonly unsafe struct GemvJob
             case GemvWeights.F16:
                 GemvBlocks.Run<Lanes256, Vector256<float>, F16Format>(x, rows, (ushort*)_w, inF, outF, y, o0, o1);
                 break;
-            case GemvWeights.Int8 when wide:
-                QuantBlocks.Run<Lanes512, Vector512<float>, Int8Format>(x, rows, (byte*)_w, _scales, inF, _group, outF, y, o0, o1);
-                break;
-            case GemvWeights.Int4 when wide:
-                QuantBlocks.Run<Lanes512, Vector512<float>, Int4Format>(x, rows, (byte*)_w, _scales, inF, _group, outF, y, o0, o1);
-                break;
-            case GemvWeights.Int8:
-                QuantBlocks.Run<Lanes256, Vector256<float>, Int8Format>(x, rows, (byte*)_w, _scales, inF, _group, outF, y, o0, o1);
-                break;
             default:
-                QuantBlocks.Run<Lanes256, Vector256<float>, Int4Format>(x, rows, (byte*)_w, _scales, inF, _group, outF, y, o0, o1);
-                break;
+                // int8/int4 run through QuantGemv's own job (GemvWorkers' function-pointer form).
+                throw new InvalidOperationException($"GemvJob does not run {_weights} weights.");
         }
     }
 }

@@ -13,8 +13,6 @@ internal unsafe interface IVectorLanes<TV> where TV : struct
     static abstract TV Load(float* p);
     static abstract void Store(TV v, float* p);
     static abstract void LoadWeights<TF>(ushort* p, out TV lo, out TV hi) where TF : IWeightFormat;
-    /// <summary>2·Count quantized weights from element <paramref name="i"/> of a packed row, as signed values (unscaled).</summary>
-    static abstract void LoadQuant<TQ>(byte* row, int i, out TV lo, out TV hi) where TQ : IQuantFormat;
     static abstract TV Broadcast(float value);
     static abstract TV Fma(TV a, TV b, TV acc);
     static abstract TV Add(TV a, TV b);
@@ -50,9 +48,6 @@ internal unsafe readonly struct Lanes256 : IVectorLanes<Vector256<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Fma(Vector256<float> a, Vector256<float> b, Vector256<float> acc) => Vector256.FusedMultiplyAdd(a, b, acc);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadQuant<TQ>(byte* row, int i, out Vector256<float> lo, out Vector256<float> hi) where TQ : IQuantFormat => TQ.Load(row, i, out lo, out hi);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector256<float> Broadcast(float value) => Vector256.Create(value);
@@ -94,9 +89,6 @@ internal unsafe readonly struct Lanes512 : IVectorLanes<Vector512<float>>
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Fma(Vector512<float> a, Vector512<float> b, Vector512<float> acc) => Vector512.FusedMultiplyAdd(a, b, acc);
-
-    [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void LoadQuant<TQ>(byte* row, int i, out Vector512<float> lo, out Vector512<float> hi) where TQ : IQuantFormat => TQ.Load(row, i, out lo, out hi);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Vector512<float> Broadcast(float value) => Vector512.Create(value);

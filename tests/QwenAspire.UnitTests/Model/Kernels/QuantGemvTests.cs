@@ -2,7 +2,10 @@ using QwenAspire.Engine.Model.Kernels;
 
 namespace QwenAspire.UnitTests.Model.Kernels;
 
-/// <summary>The int8/int4 SIMD GEMV (both widths, 1–16 rows, split across threads) against the scalar f64 reference.</summary>
+/// <summary>
+/// The int8/int4 integer SIMD GEMV (AVX-512BW and AVX2, 1–16 rows, split across threads, padded last super-block)
+/// against the scalar f64 reference over the same packed layout and the same int16 activations.
+/// </summary>
 public sealed class QuantGemvTests
 {
     public static TheoryData<int, int, int, int, bool, int, int> Cases()
@@ -15,9 +18,11 @@ public sealed class QuantGemvTests
                     select (int4, width, rows);
         foreach (var (int4, width, rows) in cases)
         {
-            // Odd output counts exercise the 4-row block tails; two group sizes, one and several groups per row.
-            data.Add(rows, random.Next(1, 40), 32, 32, int4, (int)width, 1);
-            data.Add(rows, 4 * random.Next(40, 80) + 3, 64 * random.Next(2, 6), 64, int4, (int)width, 2);
+            // Odd output counts exercise the 4-row tile tails; a width below one super-block (padding), several
+            // super-blocks with a padded last one, and a 64-wide group.
+            data.Add(rows, random.Next(1, 40), 32 * random.Next(1, 8), 32, int4, (int)width, 1);
+            data.Add(rows, 4 * random.Next(40, 80) + 3, 512 * random.Next(1, 3) + 96, 32, int4, (int)width, 2);
+            data.Add(rows, 37, 1024 + 128, 64, int4, (int)width, 2);
         }
         return data;
     }
@@ -26,58 +31,106 @@ public sealed class QuantGemvTests
     [MemberData(nameof(Cases))]
     public void ComputeMatchesTheScalarReference(int rows, int outF, int inF, int group, bool int4, int width, int threads)
     {
+        if ((GemvWidth)width == GemvWidth.V512 && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported) return; // nothing to compare on this CPU
         var random = new Random(rows * 1000 + outF + inF + (int4 ? 7 : 0));
+        var w = RandomWeight(random, outF, inF, group, int4);
         var x = Enumerable.Range(0, rows * inF).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
-        var q = new byte[outF * (int4 ? inF / 2 : inF)];
-        random.NextBytes(q);
-        if (!int4)
-        {
-            // int8 weights are −127..127 (the quantizer never writes −128).
-            for (var i = 0; i < q.Length; i++) if (q[i] == 0x80) q[i] = 0x81;
-        }
-        var scales = Enumerable.Range(0, outF * (inF / group)).Select(_ => (float)((random.NextDouble() - 0.3) * 0.02)).ToArray();
+        x[0] = 3f; // one outlier sets the row's int16 scale
         var y = new float[rows * outF];
-        QuantGemv.Compute(x, rows, q, scales, group, outF, inF, y, int4, threads, (GemvWidth)width);
-        var expected = QuantReference.Compute(x, rows, q, scales, group, outF, inF, int4);
-        var magnitudes = QuantReference.Compute(x.Select(Math.Abs).ToArray(), rows, Abs(q, int4), scales.Select(Math.Abs).ToArray(), group, outF, inF, int4);
+        QuantGemv.Compute(x, rows, w.Q, w.Scales, w.Sub, w.Factors, group, outF, inF, y, int4, threads, (GemvWidth)width);
+        var expected = QuantReference.Compute(x, rows, w.Q, w.Scales, w.Sub, w.Factors, group, outF, inF, int4);
+        var magnitudes = Magnitudes(x, rows, w, group, outF, inF, int4);
         for (var k = 0; k < y.Length; k++)
         {
-            // f32 products and accumulation: error grows at most like inF · ε · Σ|terms|.
-            Assert.True(Math.Abs(y[k] - expected[k]) <= 1e-7 + inF * 6e-8 * magnitudes[k],
+            // Integer sums are exact; the f32 converts, scale FMAs and final sum add ~1e-7 relative per term.
+            Assert.True(Math.Abs(y[k] - expected[k]) <= 1e-9 + 2e-6 * magnitudes[k],
                 $"y[{k / outF}, {k % outF}] = {y[k]}, expected {expected[k]} (rows {rows}, {outF}x{inF}, group {group}, int4 {int4}, {(GemvWidth)width})");
         }
     }
 
     [Fact]
-    public void RejectsGroupsThatDoNotTileTheRow()
+    public void RejectsGroupsThatAreNotMultiplesOf32AndShortSpans()
     {
         var x = new float[64];
         var y = new float[1];
-        Assert.Throws<ArgumentException>(() => QuantGemv.Compute(x, 1, new byte[64], new float[4], 16, 1, 64, y, int4: false, threads: 1));
-        Assert.Throws<ArgumentException>(() => QuantGemv.Compute(x, 1, new byte[64], new float[4], 48, 1, 64, y, int4: false, threads: 1));
-        Assert.Throws<ArgumentException>(() => QuantGemv.Compute(x, 1, new byte[10], new float[2], 32, 1, 64, y, int4: false, threads: 1));
+        Assert.Throws<ArgumentException>(() => QuantGemv.Compute(x, 1, new byte[512], new byte[64], [], new float[1], 16, 1, 64, y, int4: false, threads: 1));
+        Assert.Throws<ArgumentException>(() => QuantGemv.Compute(x, 1, new byte[512], new byte[64], [], new float[1], 48, 1, 64, y, int4: false, threads: 1));
+        Assert.Throws<ArgumentException>(() => QuantGemv.Compute(x, 1, new byte[100], new byte[32], [], new float[1], 32, 1, 64, y, int4: false, threads: 1));
     }
 
-    [Fact]
-    public void Int4NibblesFollowTheDocumentedLayout()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void StorageFollowsTheDocumentedLayout(bool int4)
     {
-        // One 32-weight unit: byte j = (w_j + 8) | (w_{j+16} + 8) << 4.
-        var q = Enumerable.Range(0, 16).Select(j => (byte)((j & 15) | ((15 - j) << 4))).ToArray();
-        // 32 one-hot x rows pick out each weight in turn.
-        var xs = new float[32 * 32];
-        for (var i = 0; i < 32; i++) xs[i * 32 + i] = 1f;
-        var ys = new float[32];
-        QuantGemv.Compute(xs, 32, q, [1f], 32, 1, 32, ys, int4: true, threads: 1);
-        for (var i = 0; i < 32; i++) Assert.Equal(i < 16 ? i - 8 : (15 - (i - 16)) - 8, ys[i]);
+        // One super-block of 16 groups × 32 columns, every weight distinct, written by the layout's own words:
+        // column c = 32j + e sits in step e / 2 at slot 2j + e % 2; int4 step k is chunk k / 2, nibble k % 2.
+        const int InF = 512, Group = 32;
+        var q = new byte[int4 ? InF / 2 : InF];
+        for (var c = 0; c < InF; c++)
+        {
+            int j = c / Group, e = c % Group, k = e / 2, slot = 2 * j + e % 2;
+            var value = int4 ? (c * 7 + c / 16) % 16 : (c % 255) - 127;
+            if (int4) q[k / 2 * 32 + slot] |= (byte)(value << (k % 2 * 4));
+            else q[k * 32 + slot] = (byte)(sbyte)value;
+        }
+        // Unit scales: int8 f16 1.0 per group; int4 d = 1, dmin = 0.5, sub-scale 1, sub-min 2 (weight = q − 1).
+        var scales = int4 ? [.. BitConverter.GetBytes(1f), .. BitConverter.GetBytes(0.5f)] : Enumerable.Range(0, 16).SelectMany(_ => BitConverter.GetBytes((Half)1)).ToArray();
+        var sub = int4 ? [.. Enumerable.Repeat((byte)1, 16), .. Enumerable.Repeat((byte)2, 16)] : Array.Empty<byte>();
+        // One-hot x rows pick out each weight in turn (x = 1 quantizes to 32767 with scale 1 / 32767).
+        var xs = new float[InF * InF];
+        for (var i = 0; i < InF; i++) xs[i * InF + i] = 1f;
+        var ys = new float[InF];
+        QuantGemv.Compute(xs, InF, q, scales, sub, [1f], Group, 1, InF, ys, int4, threads: 1);
+        for (var c = 0; c < InF; c++)
+        {
+            var expected = int4 ? (c * 7 + c / 16) % 16 - 1 : (c % 255) - 127;
+            Assert.Equal(expected, ys[c], 4);
+        }
     }
 
-    /// <summary>|q| in the same packing, so the reference computes Σ|s·q·x| for the error bound.</summary>
-    private static byte[] Abs(byte[] q, bool int4)
+    internal sealed record Packed(byte[] Q, byte[] Scales, byte[] Sub, float[] Factors);
+
+    /// <summary>Random packed weights: int8 −127..127 (the quantizer never writes −128) with f16 group scales; int4 any nibbles, d/dmin and sub-scales.</summary>
+    internal static Packed RandomWeight(Random random, int outF, int inF, int group, bool int4)
     {
-        if (!int4) return [.. q.Select(b => (byte)Math.Abs((int)(sbyte)b))];
-        // |v| for v = nibble − 8 is ≤ 8, stored as |v| + 8 ≤ 16: clamp to 15 (the bound loosens by at most 1/8).
-        return [.. q.Select(b => (byte)(AbsNibble(b & 15) | (AbsNibble(b / 16) * 16)))];
+        var q = new byte[outF * QuantLayout.RowBytes(inF, group, int4)];
+        random.NextBytes(q);
+        if (!int4)
+        {
+            for (var i = 0; i < q.Length; i++) if (q[i] == 0x80) q[i] = 0x81;
+        }
+        var scales = new byte[outF * QuantLayout.ScaleBytes(inF, group, int4)];
+        if (int4)
+        {
+            for (var i = 0; i < scales.Length / 4; i++) BitConverter.TryWriteBytes(scales.AsSpan(4 * i), (float)(random.NextDouble() * 1e-3));
+        }
+        else
+        {
+            for (var i = 0; i < scales.Length / 2; i++) BitConverter.TryWriteBytes(scales.AsSpan(2 * i), (Half)(random.NextDouble() * 0.9 + 0.1));
+        }
+        var sub = new byte[outF * QuantLayout.SubBytes(inF, group, int4)];
+        random.NextBytes(sub);
+        var factors = Enumerable.Range(0, outF).Select(_ => (float)(random.NextDouble() * 0.01)).ToArray();
+        return new Packed(q, scales, sub, factors);
     }
 
-    private static int AbsNibble(int stored) => Math.Min(15, Math.Abs(stored - 8) + 8);
+    /// <summary>Σ |terms| of each output in the reference's own decomposition, for the error bound.</summary>
+    private static double[] Magnitudes(float[] x, int rows, Packed w, int group, int outF, int inF, bool int4)
+    {
+        var m = new double[rows * outF];
+        for (var t = 0; t < rows; t++)
+        for (var o = 0; o < outF; o++)
+        {
+            double sum = 0;
+            for (var c = 0; c < inF; c++)
+            {
+                var (mul, min) = QuantReference.GroupScale(w.Scales, w.Sub, w.Factors, o, c / group, inF, group, int4);
+                var v = QuantReference.Value(w.Q, o, c, inF, group, int4);
+                sum += (Math.Abs(mul * v) + Math.Abs(min)) * Math.Abs(x[t * inF + c]);
+            }
+            m[t * outF + o] = sum;
+        }
+        return m;
+    }
 }

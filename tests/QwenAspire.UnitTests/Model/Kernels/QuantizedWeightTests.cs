@@ -16,7 +16,7 @@ public sealed class QuantizedWeightTests
     [InlineData(WeightQuantization.Int8, 64, ScalarType.Float32)]
     [InlineData(WeightQuantization.Int4, 32, ScalarType.BFloat16)]
     [InlineData(WeightQuantization.Int4, 128, ScalarType.Float16)]
-    public void RoundTripErrorIsAtMostHalfAStep(WeightQuantization mode, int group, ScalarType dtype)
+    public void RoundTripErrorIsBoundedByTheGroupStep(WeightQuantization mode, int group, ScalarType dtype)
     {
         using var scope = NewDisposeScope();
         manual_seed(3);
@@ -25,12 +25,31 @@ public sealed class QuantizedWeightTests
         using var weight = QuantizedWeight.Quantize(new DenseWeight(w.alias(), LinearPolicy.Default), mode, group, LinearPolicy.Default);
         var back = weight.ToFloat();
         Assert.False(back.isnan().any().item<bool>());
-        var step = weight.Scales.abs().repeat_interleave(group, 1); // (out, in)
+        var step = GroupSteps(weight, group); // (out, in)
         var error = back.sub(w.to(ScalarType.Float32)).abs();
-        // int4 clamps +8·|d| to 7·|d| (the peak's opposite): a full step there, half a step elsewhere.
-        var allowed = step.mul(mode == WeightQuantization.Int4 ? 1.0 : 0.5).add_(1e-7);
+        // int8 rounds to nearest (the f16 scale may shrink the step by 2^-11, so the peak can clamp a hair);
+        // int4's searched scale trades clipping an extreme weight (by more than a step, bounded here by two) for a
+        // lower weighted error over the group; the relative error below is what that buys.
+        var allowed = step.mul(mode == WeightQuantization.Int4 ? 2.0 : 0.51).add_(1e-7);
         Assert.True(error.le(allowed).all().item<bool>(), $"max error {error.max().item<float>()} vs step {step.max().item<float>()}");
         Assert.Equal(0f, back[5].abs().max().item<float>());
+        // And it is a real approximation: relative Frobenius error of Gaussian weights.
+        var relative = back.sub(w.to(ScalarType.Float32)).norm().item<float>() / w.to(ScalarType.Float32).norm().item<float>();
+        Assert.True(relative < (mode == WeightQuantization.Int8 ? 0.006 : group == 32 ? 0.1 : 0.13), $"relative error {relative}");
+    }
+
+    /// <summary>Each weight's group step (out, in): int8 the f16 scale × row factor, int4 d·sc.</summary>
+    private static Tensor GroupSteps(QuantizedWeight weight, int group)
+    {
+        var p = weight.Parts;
+        var rows = weight.OutFeatures;
+        var inF = weight.InFeatures;
+        if (weight.Quantization == WeightQuantization.Int8)
+            return p.Scales.to(ScalarType.Float32).mul(p.RowFactors.unsqueeze(-1)).repeat_interleave(group, 1).narrow(1, 0, inF);
+        var superBlocks = p.Scales.shape[1] / 2;
+        var d = p.Scales.reshape(rows, superBlocks, 2).select(2, 0).unsqueeze(-1); // (out, S, 1)
+        var sc = p.Sub.reshape(rows, superBlocks, 2, 16).select(2, 0).to(ScalarType.Float32); // (out, S, 16)
+        return sc.mul(d).reshape(rows, -1).repeat_interleave(group, 1).narrow(1, 0, inF);
     }
 
     [Theory]
@@ -47,10 +66,12 @@ public sealed class QuantizedWeightTests
         using var weight = QuantizedWeight.Quantize(new DenseWeight(w.alias(), LinearPolicy.Default), mode, 32, new LinearPolicy(KernelMaxRows: 16, WidenBlockRows: 64));
         var kernel = weight.ProjectWithKernel(x);
         var torchPath = weight.ProjectWithTorch(x);
-        var diff = kernel.sub(torchPath).abs().max().item<float>();
-        var scale = torchPath.abs().max().item<float>();
-        // Same dequantized values, different f32 summation order only.
-        Assert.True(diff <= 1e-5 * Math.Max(1, scale), $"max |kernel − torch| = {diff} (max |y| {scale})");
+        // Same dequantized weights; the kernel rounds x to int16 (≤ max|x| / 65534 per element), so
+        // |Δy| ≤ Σ|ŵ| · max|x| / 65534, plus f32 summation noise.
+        var bound = weight.ToFloat().abs().sum([1]).unsqueeze(0).mul(x.abs().amax([1], keepdim: true)).div_(65534.0).mul_(1.01).add_(1e-5);
+        var diff = kernel.sub(torchPath).abs();
+        Assert.True(diff.le(bound).all().item<bool>(), $"max |kernel − torch| = {diff.max().item<float>()} (bound {bound.min().item<float>()}..)");
+        Assert.True(diff.max().item<float>() > 0 || rows == 0, "the kernel's activations should be rounded, not exact");
         Assert.Equal(weight.Project(x).shape, new long[] { rows, 301 });
     }
 
@@ -64,11 +85,14 @@ public sealed class QuantizedWeightTests
         var w = randn(301, 128).mul_(0.05).to(ScalarType.BFloat16);
         var x = randn(40, 128);
         using var weight = QuantizedWeight.Quantize(new DenseWeight(w.alias(), LinearPolicy.Default), mode, 32, new LinearPolicy(KernelMaxRows: 16, WidenBlockRows: 64));
-        var blocks = weight.ProjectDequantizingBlocks(x);
+        var blocks = weight.ProjectDequantizingBlocks(x, bf16: false);
         var torchPath = weight.ProjectWithTorch(x);
         var diff = blocks.sub(torchPath).abs().max().item<float>();
         Assert.True(diff <= 1e-5 * Math.Max(1, torchPath.abs().max().item<float>()), $"max |blocks − torch| = {diff}");
-        Assert.Equal(0f, weight.Project(x).sub(blocks).abs().max().item<float>());
+        // bf16 blocks: weights and x each rounded to 8 significant bits (2^-9 relative): |Δy| ≤ 2^-8 · Σ|ŵ||x|.
+        var bf16 = weight.ProjectDequantizingBlocks(x, bf16: true);
+        var bound = nn.functional.linear(x.abs(), weight.ToFloat().abs()).mul_(1.0 / 256).add_(1e-5);
+        Assert.True(bf16.sub(torchPath).abs().le(bound).all().item<bool>(), $"max |bf16 blocks − torch| = {bf16.sub(torchPath).abs().max().item<float>()}");
     }
 
     [Theory]
@@ -84,12 +108,13 @@ public sealed class QuantizedWeightTests
         var y = weight.Project(x);
         var exact = nn.functional.linear(x, w);
         // |Σ x (w − ŵ)| ≤ Σ |x| · (allowed per-weight error), the round-trip bound above.
-        var step = weight.Scales.abs().repeat_interleave(32, 1).mul(mode == WeightQuantization.Int4 ? 1.0 : 0.5);
-        var bound = nn.functional.linear(x.abs(), step).add_(1e-4);
+        var step = GroupSteps(weight, 32).mul(mode == WeightQuantization.Int4 ? 2.0 : 0.51);
+        // Plus the kernel's int16 rounding of x (see KernelPathMatchesThePureTorchPath).
+        var bound = nn.functional.linear(x.abs(), step).add_(weight.ToFloat().abs().sum([1]).unsqueeze(0).mul(x.abs().amax([1], keepdim: true)).div_(60000.0)).add_(1e-4);
         Assert.True(y.sub(exact).abs().le(bound).all().item<bool>());
         // And it is a real approximation, not a bound that anything meets.
         var relative = y.sub(exact).norm().item<float>() / exact.norm().item<float>();
-        Assert.True(relative < (mode == WeightQuantization.Int8 ? 0.01 : 0.15), $"relative error {relative}");
+        Assert.True(relative < (mode == WeightQuantization.Int8 ? 0.01 : 0.12), $"relative error {relative}");
     }
 
     [Fact]
