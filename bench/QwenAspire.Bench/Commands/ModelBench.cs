@@ -112,6 +112,11 @@ internal static class ModelBench
             var decode = decodeSteps / decodeSeconds;
             Console.WriteLine($"prefill pp{promptLength}: {prefill,8:0.00} tok/s  ({prefillSeconds:0.00} s)  ratio to llama.cpp BF16 pp512 {LlamaCppBf16Prefill}: {prefill / LlamaCppBf16Prefill:0.00}x");
             Console.WriteLine($"decode  tg{decodeSteps}: {decode,8:0.00} tok/s  ({1000 * decodeSeconds / decodeSteps:0.0} ms/token)  ratio to llama.cpp BF16 tg128 {LlamaCppBf16Decode}: {decode / LlamaCppBf16Decode:0.00}x");
+            if (cl.Get("breakdown") is "true")
+            {
+                foreach (var b in batches) DecodeBreakdown.Run(model, cache, pool, b, context, batchSteps);
+                continue;
+            }
             foreach (var b in batches) BatchedDecode(model, cache, pool, b, context, batchSteps, [0]);
             if (adapterSlots.Length > 0)
                 foreach (var b in batches) BatchedDecode(model, cache, pool, b, context, batchSteps, [0, .. adapterSlots]);
