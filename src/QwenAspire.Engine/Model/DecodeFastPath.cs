@@ -66,9 +66,10 @@ internal static unsafe class DecodeFastPath
                 // Per layer, the projections' outputs are freed before the next layer's.
                 using var layerScope = NewDisposeScope();
                 DecodeOps.RmsNorm(F(x), F(layer.InputLayerNorm), F(normed), n, hidden, eps, ops);
-                var q = Contiguous(layer.QProj.Forward(normed, lora)); // (N, H·D)
-                var k = Contiguous(layer.KProj.Forward(normed, lora)); // (N, KV·D)
-                var v = Contiguous(layer.VProj.Forward(normed, lora)); // (N, KV·D)
+                var qkv = Qwen3Linear.Forward(layer.Qkv, normed, lora);
+                var q = Contiguous(qkv[0]); // (N, H·D)
+                var k = Contiguous(qkv[1]); // (N, KV·D)
+                var v = Contiguous(qkv[2]); // (N, KV·D)
                 DecodeOps.HeadNormRope(F(q), n, heads, d, F(layer.QNorm), cosP, sinP, eps, ops);
                 DecodeOps.HeadNormRope(F(k), n, kvHeads, d, F(layer.KNorm), cosP, sinP, eps, ops);
                 Store(cache.Keys(layer.Index), k, n, kvHeads * d, batch.SlotMapping);
@@ -78,8 +79,9 @@ internal static unsafe class DecodeFastPath
                         rows, batch.ContextLengths, batch.BlockTables, attention, threads);
                 var o = Contiguous(layer.OProj.Forward(context, lora)); // (N, hidden)
                 DecodeOps.AddRmsNorm(F(x), F(o), F(layer.PostAttentionLayerNorm), F(normed), n, hidden, eps, ops);
-                var gate = Contiguous(layer.GateProj.Forward(normed, lora)); // (N, inter)
-                var up = Contiguous(layer.UpProj.Forward(normed, lora));     // (N, inter)
+                var gateUp = Qwen3Linear.Forward(layer.GateUp, normed, lora);
+                var gate = Contiguous(gateUp[0]); // (N, inter)
+                var up = Contiguous(gateUp[1]);   // (N, inter)
                 DecodeOps.SiluMul(F(gate), F(up), gate.NumberOfElements, ops);
                 var down = Contiguous(layer.DownProj.Forward(gate, lora)); // (N, hidden)
                 DecodeOps.Add(F(x), F(down), x.NumberOfElements, ops);

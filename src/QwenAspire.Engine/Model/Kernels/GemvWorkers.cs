@@ -2,11 +2,19 @@ using System.Diagnostics;
 
 namespace QwenAspire.Engine.Model.Kernels;
 
+/// <summary>Work split into <c>parts</c> disjoint parts (a GEMV group, an attention step) for <see cref="GemvWorkers"/>.</summary>
+internal interface IPartitionedWork
+{
+    void Execute(int part, int parts);
+}
+
 /// <summary>
 /// Persistent helper threads for <see cref="ReducedGemv"/>. A decode step issues ~200 small GEMVs, so a
 /// hand-off must cost microseconds: workers spin briefly on a generation counter after each job (the next
 /// GEMV usually follows within tens of µs), then sleep on a monitor. One job runs at a time; a caller that
-/// finds the pool busy (another model forwarding concurrently) computes alone instead of queueing.
+/// finds the pool busy (another model forwarding concurrently) computes alone instead of queueing. Decode
+/// attention and grouped projections run here too: on two cores a second pool (libtorch's OpenMP, .NET's
+/// ThreadPool) would wait for the core these workers spin on.
 /// </summary>
 internal sealed class GemvWorkers
 {
@@ -16,6 +24,7 @@ internal sealed class GemvWorkers
     private readonly object _gate = new();
     private readonly List<Thread> _threads = [];
     private GemvJob _job;
+    private IPartitionedWork? _work;
     private int _parts;
     private long _posted;
     private int _pending;
@@ -31,10 +40,29 @@ internal sealed class GemvWorkers
             job.Execute(0, 1);
             return;
         }
+        _job = job;
+        _work = null;
+        Post(parts, job);
+    }
+
+    /// <summary>Runs <paramref name="work"/> split into <paramref name="parts"/> (the caller takes part 0).</summary>
+    public void Run(IPartitionedWork work, int parts)
+    {
+        if (parts <= 1 || !Monitor.TryEnter(_busy))
+        {
+            work.Execute(0, 1);
+            return;
+        }
+        _work = work;
+        Post(parts, work);
+    }
+
+    /// <summary>With <see cref="_busy"/> held and the work stored: wakes the workers, runs part 0, waits, releases.</summary>
+    private void Post<TWork>(int parts, in TWork work) where TWork : IPartitionedWork
+    {
         try
         {
             while (_threads.Count < parts - 1) Start(_threads.Count + 1);
-            _job = job;
             _parts = parts;
             Volatile.Write(ref _pending, parts - 1);
             Interlocked.Increment(ref _posted); // full fence: job fields are visible before the new generation
@@ -42,12 +70,13 @@ internal sealed class GemvWorkers
             {
                 lock (_gate) Monitor.PulseAll(_gate);
             }
-            job.Execute(0, parts);
+            work.Execute(0, parts);
             var spin = new SpinWait();
             while (Volatile.Read(ref _pending) > 0) spin.SpinOnce(sleep1Threshold: -1);
         }
         finally
         {
+            _work = null;
             Monitor.Exit(_busy);
         }
     }
@@ -88,7 +117,8 @@ internal sealed class GemvWorkers
             if (index >= parts) continue;
             try
             {
-                _job.Execute(index, parts);
+                if (_work is { } work) work.Execute(index, parts);
+                else _job.Execute(index, parts);
             }
             finally
             {
