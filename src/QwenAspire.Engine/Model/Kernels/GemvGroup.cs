@@ -16,5 +16,5 @@ internal sealed class GemvGroup(GemvJob[] jobs) : IPartitionedWork
     }
 
     /// <summary>Runs every job on up to <paramref name="threads"/> threads; <paramref name="weights"/> is their total weight count.</summary>
-    public void Run(long weights, int threads) => GemvWorkers.Shared.Run(this, weights < ParallelAbove ? 1 : Math.Max(1, threads));
+    public void Run(long weights, int threads) => PartitionedWork.Run(this, weights < ParallelAbove ? 1 : Math.Max(1, threads));
 }

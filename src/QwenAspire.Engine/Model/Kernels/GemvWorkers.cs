@@ -2,19 +2,11 @@ using System.Diagnostics;
 
 namespace QwenAspire.Engine.Model.Kernels;
 
-/// <summary>Work split into <c>parts</c> disjoint parts (a GEMV group, an attention step) for <see cref="GemvWorkers"/>.</summary>
-internal interface IPartitionedWork
-{
-    void Execute(int part, int parts);
-}
-
 /// <summary>
 /// Persistent helper threads for <see cref="ReducedGemv"/>. A decode step issues ~200 small GEMVs, so a
 /// hand-off must cost microseconds: workers spin briefly on a generation counter after each job (the next
 /// GEMV usually follows within tens of µs), then sleep on a monitor. One job runs at a time; a caller that
-/// finds the pool busy (another model forwarding concurrently) computes alone instead of queueing. Decode
-/// attention and grouped projections run here too: on two cores a second pool (libtorch's OpenMP, .NET's
-/// ThreadPool) would wait for the core these workers spin on.
+/// finds the pool busy (another model forwarding concurrently) computes alone instead of queueing.
 /// </summary>
 internal sealed class GemvWorkers
 {
@@ -24,7 +16,9 @@ internal sealed class GemvWorkers
     private readonly object _gate = new();
     private readonly List<Thread> _threads = [];
     private GemvJob _job;
-    private IPartitionedWork? _work;
+    // Set instead of _job by the function-pointer form (kernels with their own argument block, e.g. QuantGemv).
+    private unsafe delegate*<void*, int, int, void> _body;
+    private unsafe void* _state;
     private int _parts;
     private long _posted;
     private int _pending;
@@ -33,7 +27,7 @@ internal sealed class GemvWorkers
     public static GemvWorkers Shared { get; } = new();
 
     /// <summary>Runs <paramref name="job"/> split into <paramref name="parts"/> (the caller takes part 0).</summary>
-    public void Run(in GemvJob job, int parts)
+    public unsafe void Run(in GemvJob job, int parts)
     {
         if (parts <= 1 || !Monitor.TryEnter(_busy))
         {
@@ -41,24 +35,28 @@ internal sealed class GemvWorkers
             return;
         }
         _job = job;
-        _work = null;
-        Post(parts, job);
+        _body = null;
+        Post(parts);
     }
 
-    /// <summary>Runs <paramref name="work"/> split into <paramref name="parts"/> (the caller takes part 0).</summary>
-    public void Run(IPartitionedWork work, int parts)
+    /// <summary>
+    /// Runs <c>body(state, part, parts)</c> for every part (the caller takes part 0); <paramref name="state"/> must stay
+    /// valid until this returns. Same pool and hand-off as the <see cref="GemvJob"/> form.
+    /// </summary>
+    public unsafe void Run(delegate*<void*, int, int, void> body, void* state, int parts)
     {
         if (parts <= 1 || !Monitor.TryEnter(_busy))
         {
-            work.Execute(0, 1);
+            body(state, 0, 1);
             return;
         }
-        _work = work;
-        Post(parts, work);
+        _body = body;
+        _state = state;
+        Post(parts);
     }
 
-    /// <summary>With <see cref="_busy"/> held and the work stored: wakes the workers, runs part 0, waits, releases.</summary>
-    private void Post<TWork>(int parts, in TWork work) where TWork : IPartitionedWork
+    /// <summary>Posts the job already stored (with <c>_busy</c> held), runs part 0 and waits for the others.</summary>
+    private unsafe void Post(int parts)
     {
         try
         {
@@ -70,15 +68,20 @@ internal sealed class GemvWorkers
             {
                 lock (_gate) Monitor.PulseAll(_gate);
             }
-            work.Execute(0, parts);
+            Execute(0, parts);
             var spin = new SpinWait();
             while (Volatile.Read(ref _pending) > 0) spin.SpinOnce(sleep1Threshold: -1);
         }
         finally
         {
-            _work = null;
             Monitor.Exit(_busy);
         }
+    }
+
+    private unsafe void Execute(int part, int parts)
+    {
+        if (_body != null) _body(_state, part, parts);
+        else _job.Execute(part, parts);
     }
 
     private void Start(int index)
@@ -117,8 +120,7 @@ internal sealed class GemvWorkers
             if (index >= parts) continue;
             try
             {
-                if (_work is { } work) work.Execute(index, parts);
-                else _job.Execute(index, parts);
+                Execute(index, parts);
             }
             finally
             {

@@ -84,7 +84,7 @@ internal sealed unsafe class PagedAttentionKernel(
         }
         // On the GEMV workers, which are spinning right after the projections: a second pool would wait for their core.
         _width = width;
-        GemvWorkers.Shared.Run(this, parts);
+        PartitionedWork.Run(this, parts);
     }
 
     /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of the (sequence, kv head) tasks, at the width <see cref="Run(AttentionWidth, int)"/> resolved.</summary>

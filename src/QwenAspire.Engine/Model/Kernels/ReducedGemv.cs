@@ -106,7 +106,7 @@ internal enum GemvWeights
 /// One GEMV, executable in parts over disjoint output-row ranges (64-byte aligned to avoid false sharing):
 /// 16-bit weights (<see cref="ReducedGemv"/>) or quantized groups with scales (<see cref="QuantGemv"/>).
 /// </summary>
-internal readonly unsafe struct GemvJob : IPartitionedWork
+internal readonly unsafe struct GemvJob
 {
     private readonly float* _x;
     private readonly float* _y;
