@@ -63,6 +63,13 @@ internal static class ModelBench
             "torch" => PagedAttentionPath.Torch,
             var a => throw new ArgumentException($"--attention must be auto or torch, not '{a}'."),
         };
+        // --decode-path auto,torch: every decode figure once per path, interleaved in this process (A/B of the fast path).
+        var decodePaths = (cl.Get("decode-path") ?? "auto").Split(',').Select(p => p switch
+        {
+            "auto" => DecodeStepPath.Auto,
+            "torch" => DecodeStepPath.Torch,
+            _ => throw new ArgumentException($"--decode-path must be auto or torch, not '{p}'."),
+        }).ToArray();
         // --adapters DIR,DIR: attached unmerged; the batched runs are repeated with rows spread over base and them.
         var adapterSlots = (cl.Get("adapters") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries).Select((dir, i) =>
         {
@@ -73,7 +80,7 @@ internal static class ModelBench
         var random = new Random(1234);
         var prompt = Enumerable.Range(0, promptLength).Select(_ => random.Next(0, 151643)).ToArray();
         // Sequences are never freed here: room for the prefill sequence, the warm-up, and every batch's sequences.
-        var blocks = (promptLength + decodeSteps + 15) / 16 + 2 + (adapterSlots.Length > 0 ? 2 : 1) * batches.Sum(b => b * ((context + batchSteps + 2 + 15) / 16));
+        var blocks = (promptLength + decodeSteps * decodePaths.Length + 15) / 16 + 2 + decodePaths.Length * (adapterSlots.Length > 0 ? 2 : 1) * batches.Sum(b => b * ((context + batchSteps + 2 + 15) / 16));
         foreach (var kvName in kvDTypes)
         {
             var kvDType = new KvCacheSettings(DType: kvName).ResolveDType(model.DType);
@@ -100,29 +107,48 @@ internal static class ModelBench
             var next = Argmax(logits);
             logits.Dispose();
 
-            clock.Restart();
-            for (var i = 0; i < decodeSteps; i++)
-            {
-                using var step = model.Forward(pool.Step([(sequence, [next])]), cache);
-                next = Argmax(step);
-            }
-            var decodeSeconds = clock.Elapsed.TotalSeconds;
+            // Two rounds per decode path, alternating, so load changes hit every path alike.
+            var decodeSeconds = new double[decodePaths.Length];
+            for (var round = 0; round < 2; round++)
+                for (var p = 0; p < decodePaths.Length; p++)
+                {
+                    model.DecodePath = decodePaths[p];
+                    clock.Restart();
+                    for (var i = round * decodeSteps / 2; i < (round + 1) * decodeSteps / 2; i++)
+                    {
+                        using var step = model.Forward(pool.Step([(sequence, [next])]), cache);
+                        next = Argmax(step);
+                    }
+                    decodeSeconds[p] += clock.Elapsed.TotalSeconds;
+                }
 
             var prefill = promptLength / prefillSeconds;
-            var decode = decodeSteps / decodeSeconds;
             Console.WriteLine($"prefill pp{promptLength}: {prefill,8:0.00} tok/s  ({prefillSeconds:0.00} s)  ratio to llama.cpp BF16 pp512 {LlamaCppBf16Prefill}: {prefill / LlamaCppBf16Prefill:0.00}x");
-            Console.WriteLine($"decode  tg{decodeSteps}: {decode,8:0.00} tok/s  ({1000 * decodeSeconds / decodeSteps:0.0} ms/token)  ratio to llama.cpp BF16 tg128 {LlamaCppBf16Decode}: {decode / LlamaCppBf16Decode:0.00}x");
-            foreach (var b in batches) BatchedDecode(model, cache, pool, b, context, batchSteps, [0]);
+            for (var p = 0; p < decodePaths.Length; p++)
+            {
+                var steps = decodeSteps / 2 * 2;
+                var decode = steps / decodeSeconds[p];
+                Console.WriteLine($"decode  tg{steps} ({decodePaths[p]} decode path): {decode,8:0.00} tok/s  ({1000 * decodeSeconds[p] / steps:0.0} ms/token)  ratio to llama.cpp BF16 tg128 {LlamaCppBf16Decode}: {decode / LlamaCppBf16Decode:0.00}x");
+            }
+            if (cl.Get("breakdown") is "true")
+            {
+                foreach (var b in batches) DecodeBreakdown.Run(model, cache, pool, b, context, batchSteps);
+                continue;
+            }
+            foreach (var b in batches)
+                foreach (var path in decodePaths) BatchedDecode(model, path, cache, pool, b, context, batchSteps, [0]);
             if (adapterSlots.Length > 0)
-                foreach (var b in batches) BatchedDecode(model, cache, pool, b, context, batchSteps, [0, .. adapterSlots]);
+                foreach (var b in batches)
+                    foreach (var path in decodePaths) BatchedDecode(model, path, cache, pool, b, context, batchSteps, [0, .. adapterSlots]);
         }
         Console.WriteLine($"load avg after: {LoadAverage()}, RSS {Rss()}");
         return 0;
     }
 
     /// <summary>Decode steps of <paramref name="rows"/> sequences at once (one row each, <paramref name="context"/> tokens of history each).</summary>
-    private static void BatchedDecode(Qwen3ForCausalLM model, PagedKvCache cache, BenchSequences pool, int rows, int context, int steps, int[] slots)
+    private static void BatchedDecode(Qwen3ForCausalLM model, DecodeStepPath path, PagedKvCache cache, BenchSequences pool, int rows, int context, int steps, int[] slots)
     {
+        model.DecodePath = path;
         var sequences = Enumerable.Range(0, rows).Select(_ => pool.Add(context)).ToArray();
         var tokens = sequences.Select((_, i) => new[] { 1000 + i }).ToArray();
         model.Forward(pool.Step([.. sequences.Select((s, i) => (s, tokens[i]))], slots), cache).Dispose(); // warm-up
@@ -131,7 +157,7 @@ internal static class ModelBench
             model.Forward(pool.Step([.. sequences.Select((s, i) => (s, tokens[i]))], slots), cache).Dispose();
         var seconds = clock.Elapsed.TotalSeconds;
         var mix = slots.Length == 1 ? "base" : $"base+{slots.Length - 1} adapters";
-        Console.WriteLine($"batched decode B={rows,2} context {context} {mix}: {rows * steps / seconds,8:0.00} tok/s aggregate  ({1000 * seconds / steps:0.0} ms/step, {1000 * seconds / steps / rows:0.0} ms/row)  ratio to B=1 llama.cpp {rows * steps / seconds / LlamaCppBf16Decode:0.00}x  load {LoadAverage()}");
+        Console.WriteLine($"batched decode B={rows,2} context {context} {mix} ({path}): {rows * steps / seconds,8:0.00} tok/s aggregate  ({1000 * seconds / steps:0.0} ms/step, {1000 * seconds / steps / rows:0.0} ms/row)  ratio to B=1 llama.cpp {rows * steps / seconds / LlamaCppBf16Decode:0.00}x  load {LoadAverage()}");
     }
 
     private static int Argmax(TorchSharp.torch.Tensor logits)

@@ -44,6 +44,10 @@ public sealed class Qwen3DecoderLayer : IDisposable
     public Qwen3Linear DownProj { get; }
 
     public IEnumerable<Qwen3Linear> Linears => [QProj, KProj, VProj, OProj, GateProj, UpProj, DownProj];
+    /// <summary>The projections of the attention's input, run as one group (<see cref="Qwen3Linear.Forward(IReadOnlyList{Qwen3Linear}, Tensor, Lora.LoraRowGroups?)"/>).</summary>
+    internal Qwen3Linear[] Qkv => [QProj, KProj, VProj];
+    /// <summary>The MLP's input projections, run as one group.</summary>
+    internal Qwen3Linear[] GateUp => [GateProj, UpProj];
 
     /// <summary>x (N, hidden) → (N, hidden) for every row of the step; writes the rows' keys and values into their slots.</summary>
     internal Tensor Forward(Tensor x, PagedStep step, PagedKvCache cache, RotaryEmbedding rope, PagedAttentionPath path, int threads)
@@ -51,7 +55,8 @@ public sealed class Qwen3DecoderLayer : IDisposable
         var h = x + Attention(RmsNorm(x, InputLayerNorm, _eps), step, cache, rope, path, threads);
         var normed = RmsNorm(h, PostAttentionLayerNorm, _eps);
         // SwiGLU: down(silu(gate x) · up x)
-        var mlp = DownProj.Forward(nn.functional.silu(GateProj.Forward(normed, step.Lora)).mul_(UpProj.Forward(normed, step.Lora)), step.Lora);
+        var gateUp = Qwen3Linear.Forward(GateUp, normed, step.Lora);
+        var mlp = DownProj.Forward(nn.functional.silu(gateUp[0]).mul_(gateUp[1]), step.Lora);
         return h.add_(mlp);
     }
 
@@ -62,9 +67,10 @@ public sealed class Qwen3DecoderLayer : IDisposable
         var kvHeads = _config.KeyValueHeads;
         var d = _config.HeadDim;
 
-        var q = RmsNorm(QProj.Forward(x, step.Lora).view(n, heads, d), QNorm, _eps);   // (N, H, D)
-        var k = RmsNorm(KProj.Forward(x, step.Lora).view(n, kvHeads, d), KNorm, _eps); // (N, KV, D)
-        var v = VProj.Forward(x, step.Lora).view(n, kvHeads, d);                        // (N, KV, D)
+        var qkv = Qwen3Linear.Forward(Qkv, x, step.Lora);
+        var q = RmsNorm(qkv[0].view(n, heads, d), QNorm, _eps);   // (N, H, D)
+        var k = RmsNorm(qkv[1].view(n, kvHeads, d), KNorm, _eps); // (N, KV, D)
+        var v = qkv[2].view(n, kvHeads, d);                        // (N, KV, D)
         q = rope.Apply(q, step.Cos, step.Sin);                                           // (N, H, D), each row at its own position
         k = rope.Apply(k, step.Cos, step.Sin);                                           // (N, KV, D)
         cache.Write(Index, step.Slots, k, v);

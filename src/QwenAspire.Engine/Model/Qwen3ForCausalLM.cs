@@ -59,6 +59,9 @@ public sealed class Qwen3ForCausalLM : IDisposable
     /// <summary>How decode rows attend (tests select the pure-torch path or the scalar reference on CPU).</summary>
     public PagedAttentionPath AttentionPath { get; set; }
 
+    /// <summary>How steps made only of decode rows run their non-linear ops (tests select the torch ops on CPU).</summary>
+    public DecodeStepPath DecodePath { get; set; }
+
     /// <summary>
     /// ONE forward over every row of <paramref name="step"/> (prefill chunks and decode rows of many sequences):
     /// each linear layer runs once for all rows (adapter deltas per row group), K/V go into their slots of
@@ -90,6 +93,7 @@ public sealed class Qwen3ForCausalLM : IDisposable
     private Tensor ForwardLayers(StepBatch batch, PagedKvCache cache, int threads)
     {
         using var scope = NewDisposeScope();
+        if (DecodeFastPath.Accepts(batch, this, cache)) return DecodeFastPath.Forward(this, batch, cache, threads).MoveToOuterDisposeScope();
         var ids = new long[batch.TokenCount];
         for (var i = 0; i < ids.Length; i++) ids[i] = batch.TokenIds[i];
         var step = new PagedStep(batch, this, PagedAttention.KernelAccepts(cache, AttentionPath));

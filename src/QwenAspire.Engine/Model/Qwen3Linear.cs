@@ -1,3 +1,4 @@
+using QwenAspire.Engine.Model.Kernels;
 using QwenAspire.Engine.Model.Lora;
 using QwenAspire.Engine.Model.Weights;
 using TorchSharp;
@@ -40,9 +41,35 @@ public sealed class Qwen3Linear : IDisposable
     /// x (T, in) f32 → (T, out) f32: the base projection once for all rows, then each row group's own
     /// adapter delta (groups whose adapter does not target this module add nothing).
     /// </summary>
-    public Tensor Forward(Tensor x, LoraRowGroups? rows = null)
+    public Tensor Forward(Tensor x, LoraRowGroups? rows = null) => AddDeltas(x, Project(x), rows);
+
+    /// <summary>
+    /// <see cref="Forward"/> of several modules on the same x (T, in): the ones whose weights are one SIMD GEMV each
+    /// run as one <see cref="GemvGroup"/> (one hand-off to the workers), the others alone; adapter deltas after.
+    /// </summary>
+    public static Tensor[] Forward(IReadOnlyList<Qwen3Linear> linears, Tensor x, LoraRowGroups? rows = null)
     {
-        var y = Project(x);
+        var outputs = new Tensor[linears.Count];
+        var jobs = new List<GemvJob>(linears.Count);
+        long weights = 0;
+        var threads = 1;
+        for (var i = 0; i < linears.Count; i++)
+        {
+            var weight = linears[i].Weight;
+            if (!weight.TryGemv(x, out var job, out outputs[i])) continue;
+            jobs.Add(job);
+            weights += weight.OutFeatures * weight.InFeatures;
+            threads = Math.Max(threads, weight.GemvThreads);
+        }
+        if (jobs.Count > 0) new GemvGroup([.. jobs]).Run(weights, threads);
+        for (var i = 0; i < linears.Count; i++)
+            outputs[i] = linears[i].AddDeltas(x, outputs[i] ?? linears[i].Project(x), rows);
+        return outputs;
+    }
+
+    /// <summary>y (T, out) += each row group's adapter delta of x (T, in); returns y.</summary>
+    private Tensor AddDeltas(Tensor x, Tensor y, LoraRowGroups? rows)
+    {
         if (rows is null || _adapters.Count == 0) return y;
         foreach (var group in rows.Groups)
         {

@@ -22,7 +22,14 @@ public sealed class RotaryEmbedding(int headDim, double theta)
         var count = positions.Length;
         var cos = new float[count * _half];
         var sin = new float[count * _half];
-        for (var t = 0; t < count; t++)
+        Fill(positions, cos, sin);
+        return (tensor(cos, [count, 1, _half], device: device), tensor(sin, [count, 1, _half], device: device));
+    }
+
+    /// <summary>The same tables as plain arrays, (T · D/2) each, row t at offset t · D/2 (the CPU decode path).</summary>
+    public void Fill(ReadOnlySpan<int> positions, Span<float> cos, Span<float> sin)
+    {
+        for (var t = 0; t < positions.Length; t++)
         {
             for (var i = 0; i < _half; i++)
             {
@@ -31,7 +38,6 @@ public sealed class RotaryEmbedding(int headDim, double theta)
                 sin[t * _half + i] = (float)Math.Sin(angle);
             }
         }
-        return (tensor(cos, [count, 1, _half], device: device), tensor(sin, [count, 1, _half], device: device));
     }
 
     /// <summary>x (T, heads, D) → rotated (T, heads, D).</summary>

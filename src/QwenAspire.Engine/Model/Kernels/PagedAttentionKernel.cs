@@ -27,11 +27,12 @@ internal enum AttentionWidth
 internal sealed unsafe class PagedAttentionKernel(
     float* q, float* output, void* keys, void* values, bool bf16,
     int heads, int kvHeads, int headDim, int blockSize, float scale,
-    int[] rows, int[] contexts, int[][] tables)
+    int[] rows, int[] contexts, int[][] tables) : IPartitionedWork
 {
+    private AttentionWidth _width;
+
     /// <summary>
-    /// Below this many K/V elements read in total one thread does it all: a hand-off to the thread pool costs
-    /// more, and right after a GEMV its workers still spin on the other cores (GemvWorkers).
+    /// Below this many K/V elements read in total one thread does it all: a hand-off costs more.
     /// </summary>
     private const long ParallelAbove = 1L << 20;
 
@@ -81,8 +82,16 @@ internal sealed unsafe class PagedAttentionKernel(
             RunTasks(0, tasks, width);
             return;
         }
-        Parallel.For(0, parts, new ParallelOptions { MaxDegreeOfParallelism = parts }, part =>
-            RunTasks((int)((long)tasks * part / parts), (int)((long)tasks * (part + 1) / parts), width));
+        // On the GEMV workers, which are spinning right after the projections: a second pool would wait for their core.
+        _width = width;
+        PartitionedWork.Run(this, parts);
+    }
+
+    /// <summary>Part <paramref name="part"/> of <paramref name="parts"/> of the (sequence, kv head) tasks, at the width <see cref="Run(AttentionWidth, int)"/> resolved.</summary>
+    public void Execute(int part, int parts)
+    {
+        var tasks = rows.Length * kvHeads;
+        RunTasks((int)((long)tasks * part / parts), (int)((long)tasks * (part + 1) / parts), _width);
     }
 
     private void RunTasks(int from, int to, AttentionWidth width)

@@ -51,6 +51,23 @@ internal static unsafe class ReducedGemv
         return y;
     }
 
+    /// <summary>
+    /// The GEMV of contiguous x (T, in) against weight (see <see cref="Accepts"/>) into y (T, out) f32, as a job to
+    /// run later (in a <see cref="GemvGroup"/>); the tensors must outlive it (their memory is native, not moved).
+    /// </summary>
+    public static GemvJob Job(Tensor x, Tensor weight, Tensor y)
+    {
+        if (!Accepts(x, weight) || !x.is_contiguous() || !y.is_contiguous() || y.dtype != ScalarType.Float32
+            || y.shape[0] != x.shape[0] || y.shape[1] != weight.shape[0])
+            throw new ArgumentException("ReducedGemv.Job needs contiguous x (T, in), weight (out, in) and f32 y (T, out).");
+        var width = Vector512.IsHardwareAccelerated ? GemvWidth.V512 : GemvWidth.V256;
+        return new GemvJob(Pointer<float>(x), (int)x.shape[0], Pointer<ushort>(weight), (int)weight.shape[0], (int)weight.shape[1], Pointer<float>(y),
+            weight.dtype == ScalarType.Float16, width);
+    }
+
+    private static T* Pointer<T>(Tensor t) where T : unmanaged =>
+        (T*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(t.bytes));
+
     /// <summary>Checked span form of <see cref="Compute(float*, int, ushort*, int, int, float*, bool, int, GemvWidth)"/>.</summary>
     public static void Compute(ReadOnlySpan<float> x, int rows, ReadOnlySpan<ushort> w, int outF, int inF, Span<float> y, bool f16, int threads, GemvWidth width = GemvWidth.Auto)
     {

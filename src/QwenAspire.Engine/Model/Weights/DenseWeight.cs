@@ -61,6 +61,21 @@ public sealed class DenseWeight : LinearWeight
         return nn.functional.linear(x.to(Tensor.dtype), Tensor).to(ScalarType.Float32);
     }
 
+    internal override bool TryGemv(Tensor x, out GemvJob job, out Tensor y)
+    {
+        if (x.shape[0] > Policy.KernelMaxRows || !x.is_contiguous() || !ReducedGemv.Accepts(x, Tensor))
+        {
+            job = default;
+            y = null!;
+            return false;
+        }
+        y = empty(x.shape[0], OutFeatures, ScalarType.Float32); // (T, out)
+        job = ReducedGemv.Job(x, Tensor, y);
+        return true;
+    }
+
+    internal override int GemvThreads => KernelThreads;
+
     public override Tensor ToFloat() => Tensor.to(ScalarType.Float32).contiguous();
 
     /// <summary>A new weight W + scale · (B @ A): delta in f64, rounded once to this weight's dtype.</summary>

@@ -15,6 +15,9 @@ public static class LinearPolicyCalibration
     /// <summary>Weights smaller than this are not worth timing (and timing them says nothing about big ones).</summary>
     public const long MinElements = 4L << 20;
 
+    /// <summary>The 16-bit GEMM takes batched decode rows from the GEMV only when at least this much faster.</summary>
+    private const double GemmMargin = 0.9;
+
     /// <summary>Rows of the prefill probe (a prompt chunk).</summary>
     private const int PrefillRows = 64;
 
@@ -48,7 +51,9 @@ public static class LinearPolicyCalibration
             var kernelMs = Time(sample, policy with { KernelMaxRows = rows }, rows, inFeatures);
             var gemmMs = Time(sample, direct, rows, inFeatures);
             probes.Add($"{rows} rows: GEMV {kernelMs:0.00} ms, 16-bit GEMM {gemmMs:0.00} ms");
-            if (kernelMs <= gemmMs) kernelMax = rows;
+            // The GEMM must win clearly: timed alone it hides that a step with it wakes libtorch's OpenMP pool, whose
+            // spinning then competes with the GEMV workers for the rest of the decode step (attention, grouped GEMVs).
+            if (gemmMs >= GemmMargin * kernelMs) kernelMax = rows;
             else break;
         }
         var chosen = policy with { WidenAboveRows = widenAbove, KernelMaxRows = kernelMax };

@@ -25,6 +25,21 @@ public abstract class LinearWeight : IDisposable
     /// </summary>
     public abstract bool RunsOnKernelThreads(int rows);
 
+    /// <summary>
+    /// When the projection of contiguous <paramref name="x"/> is one SIMD GEMV: that job (not yet run) and its
+    /// output <paramref name="y"/> (T, out) f32, so projections of the same activations run as one
+    /// <see cref="Kernels.GemvGroup"/>. False: call <see cref="Project"/>.
+    /// </summary>
+    internal virtual bool TryGemv(Tensor x, out Kernels.GemvJob job, out Tensor y)
+    {
+        job = default;
+        y = null!;
+        return false;
+    }
+
+    /// <summary>Threads the weight's SIMD GEMV uses.</summary>
+    internal virtual int GemvThreads => 1;
+
     /// <summary>The weight as a new dense f32 tensor (out, in), e.g. to merge an adapter or re-quantize.</summary>
     public abstract Tensor ToFloat();
 
