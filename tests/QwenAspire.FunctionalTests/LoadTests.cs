@@ -5,6 +5,7 @@ using System.Text;
 using System.Text.Json.Nodes;
 using QwenAspire.Engine.Generation;
 using QwenAspire.InferenceApi.Hosting;
+using QwenAspire.InferenceApi.Serving;
 using Xunit.Abstractions;
 
 namespace QwenAspire.FunctionalTests;
@@ -115,7 +116,7 @@ public sealed class LoadTests(ITestOutputHelper output)
 
     private static InferenceEngine Statistics(TestApp app)
     {
-        Assert.True(app.App.Services.GetRequiredService<ModelHost>().TryGetModels(out var models, out _));
+        Assert.True(app.App.Services.GetRequiredService<ModelRegistry>().TryGetModels(out var models, out _));
         return Assert.IsType<InferenceEngine>(models.Engine);
     }
 

@@ -1,10 +1,10 @@
 using System.Net;
 using System.Runtime.CompilerServices;
 using QwenAspire.Engine.Generation;
-using QwenAspire.Engine.Templating;
-using QwenAspire.Engine.Tokenization;
 using QwenAspire.InferenceApi.Hosting;
 using QwenAspire.InferenceApi.Serving;
+using QwenAspire.Text.Templating;
+using QwenAspire.Text.Tokenization;
 
 namespace QwenAspire.FunctionalTests;
 
@@ -27,7 +27,7 @@ public sealed class LoraShutdownTests : IDisposable
         var engine = new HeldCommandsEngine();
         await using var app = await TestApp.StartAsync(services => services.AddSingleton(new ModelLoadGate()),
             "--Engine:allow_runtime_lora=true", "--Engine:lora_roots:0=" + _root);
-        var host = app.App.Services.GetRequiredService<ModelHost>();
+        var host = app.App.Services.GetRequiredService<ModelRegistry>();
         host.SetReady(new ServedModels
         {
             BaseName = "scripted", Engine = engine, Prompt = new Qwen3PromptProcessor(Qwen3Tokenizer.LoadEmbedded(), ChatTemplate.FromEmbeddedQwen3()),

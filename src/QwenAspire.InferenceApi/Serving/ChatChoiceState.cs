@@ -91,8 +91,11 @@ public sealed class ChatChoiceState(int index, bool parseTools, IPromptProcessor
                     break;
                 // Id, type and name first, then the arguments as they are generated, as OpenAI streams them (Dify appends by index).
                 case ToolCallStreamParser.CallStarted start:
-                    deltas.Add(new ChatDelta { ToolCalls = [new ToolCallDelta { Index = start.Index, Id = start.Id, Type = "function",
-                        Function = new FunctionCallDelta { Name = start.Name, Arguments = "" } }] });
+                    deltas.Add(new ChatDelta
+                    {
+                        ToolCalls = [new ToolCallDelta { Index = start.Index, Id = start.Id, Type = "function",
+                        Function = new FunctionCallDelta { Name = start.Name, Arguments = "" } }]
+                    });
                     break;
                 case ToolCallStreamParser.ArgumentsDelta args:
                     deltas.Add(new ChatDelta { ToolCalls = [new ToolCallDelta { Index = args.Index, Function = new FunctionCallDelta { Arguments = args.Fragment } }] });

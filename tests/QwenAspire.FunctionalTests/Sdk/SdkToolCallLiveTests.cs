@@ -3,9 +3,9 @@ using System.Text.Json;
 using Microsoft.Extensions.AI;
 using Microsoft.SemanticKernel;
 using Microsoft.SemanticKernel.ChatCompletion;
-using SkFunctionChoice = Microsoft.SemanticKernel.FunctionChoiceBehavior;
 using FunctionCallContent = Microsoft.Extensions.AI.FunctionCallContent;
 using FunctionResultContent = Microsoft.Extensions.AI.FunctionResultContent;
+using SkFunctionChoice = Microsoft.SemanticKernel.FunctionChoiceBehavior;
 
 namespace QwenAspire.FunctionalTests.Sdk;
 

@@ -279,7 +279,14 @@ internal static class JsonMachine
 
     private static int? Unescape(byte b) => b switch
     {
-        (byte)'"' => '"', (byte)'\\' => '\\', (byte)'/' => '/', (byte)'b' => 8, (byte)'f' => 12, (byte)'n' => 10, (byte)'r' => 13, (byte)'t' => 9,
+        (byte)'"' => '"',
+        (byte)'\\' => '\\',
+        (byte)'/' => '/',
+        (byte)'b' => 8,
+        (byte)'f' => 12,
+        (byte)'n' => 10,
+        (byte)'r' => 13,
+        (byte)'t' => 9,
         _ => null,
     };
 

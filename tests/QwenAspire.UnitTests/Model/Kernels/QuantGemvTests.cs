@@ -120,17 +120,17 @@ public sealed class QuantGemvTests
     {
         var m = new double[rows * outF];
         for (var t = 0; t < rows; t++)
-        for (var o = 0; o < outF; o++)
-        {
-            double sum = 0;
-            for (var c = 0; c < inF; c++)
+            for (var o = 0; o < outF; o++)
             {
-                var (mul, min) = QuantReference.GroupScale(w.Scales, w.Sub, w.Factors, o, c / group, inF, group, int4);
-                var v = QuantReference.Value(w.Q, o, c, inF, group, int4);
-                sum += (Math.Abs(mul * v) + Math.Abs(min)) * Math.Abs(x[t * inF + c]);
+                double sum = 0;
+                for (var c = 0; c < inF; c++)
+                {
+                    var (mul, min) = QuantReference.GroupScale(w.Scales, w.Sub, w.Factors, o, c / group, inF, group, int4);
+                    var v = QuantReference.Value(w.Q, o, c, inF, group, int4);
+                    sum += (Math.Abs(mul * v) + Math.Abs(min)) * Math.Abs(x[t * inF + c]);
+                }
+                m[t * outF + o] = sum;
             }
-            m[t * outF + o] = sum;
-        }
         return m;
     }
 }
