@@ -71,8 +71,12 @@ internal sealed class InferenceApiMonitor(ProjectResource api, ParameterResource
             var status = await new InferenceApiClient(_http).StatusAsync(endpoint, ct);
             if (status.State == "ready")
             {
-                if (!_ready) await PublishApiStateAsync(KnownResourceStates.Running, KnownResourceStateStyles.Success, status);
-                _ready = true;
+                // Ready before publishing: the Load command's state is evaluated for the snapshot this publishes.
+                if (!_ready)
+                {
+                    _ready = true;
+                    await PublishApiStateAsync(KnownResourceStates.Running, KnownResourceStateStyles.Success, status);
+                }
                 await RefreshAdaptersAsync(ct);
                 await Task.Delay(ServingPoll, ct);
                 continue;
