@@ -5,7 +5,7 @@ namespace QwenAspire.Sdk.Tests;
 
 /// <summary>
 /// Tool round trips through <see cref="FunctionInvokingChatClient"/> against recorded server answers (a tool call,
-/// then the final answer). The live server cannot be forced to call a tool until <c>tool_choice</c> forcing lands.
+/// then the final answer). Forced calls against the live server: FunctionalTests/Sdk/SdkToolCallLiveTests.
 /// </summary>
 public sealed class FunctionInvocationTests
 {
