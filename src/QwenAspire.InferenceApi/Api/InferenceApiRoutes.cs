@@ -36,6 +36,7 @@ public static class InferenceApiRoutes
         app.MapScalarApiReference();      // /scalar
         app.MapChatApi();                 // /v1/chat/completions (+ /chat/completions, Dify's doubled path)
         app.MapCompletionsApi();          // /v1/completions (+ /completions)
+        app.MapResponsesApi();            // /v1/responses (+ /responses): the Responses API, stateless
         app.MapModelsApi();               // /v1/models, /v1/models/{id}
         app.MapTokenizeApi();             // /tokenize, /detokenize
         app.MapLoraAdaptersApi();         // /v1/load_lora_adapter, /v1/unload_lora_adapter

@@ -31,6 +31,7 @@ public static class InferenceApiServices
         services.AddSingleton<ServingPipeline>();
         services.AddSingleton<ChatServing>();
         services.AddSingleton<CompletionServing>();
+        services.AddSingleton<ResponsesServing>();
         services.AddSingleton<RuntimeLoraServing>();
         services.AddHealthChecks().AddCheck<ModelReadyHealthCheck>("model");
         // OpenTelemetry (the QwenAspire.Inference meter, the GenAI spans, /metrics) is registered once, by

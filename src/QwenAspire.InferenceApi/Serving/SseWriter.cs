@@ -15,6 +15,8 @@ public sealed partial class SseWriter(HttpResponse response)
 {
     private static readonly byte[] s_prefix = "data: "u8.ToArray();
     private static readonly byte[] s_suffix = "\n\n"u8.ToArray();
+    private static readonly byte[] s_event = "event: "u8.ToArray();
+    private static readonly byte[] s_newline = "\n"u8.ToArray();
     private static readonly byte[] s_done = "data: [DONE]\n\n"u8.ToArray();
 
     private Utf8JsonWriter? _json;
@@ -37,13 +39,16 @@ public sealed partial class SseWriter(HttpResponse response)
     /// the first byte (the status line is gone) becomes an <c>{"error":…}</c> event, then [DONE]; a client
     /// that went away gets nothing more.
     /// </summary>
-    public async Task StreamAsync(Func<CancellationToken, Task> writeEvents, string responseId, ILogger logger, CancellationToken cancellationToken)
+    /// <param name="writeError">How a failure is written (default: the error envelope, then [DONE]).</param>
+    /// <param name="endWithDone">False for streams that end with their own last event (Responses), not [DONE].</param>
+    public async Task StreamAsync(Func<CancellationToken, Task> writeEvents, string responseId, ILogger logger, CancellationToken cancellationToken,
+        Func<ApiError, CancellationToken, Task>? writeError = null, bool endWithDone = true)
     {
         await StartAsync(cancellationToken);
         try
         {
             await writeEvents(cancellationToken);
-            await WriteDoneAsync(cancellationToken);
+            if (endWithDone) await WriteDoneAsync(cancellationToken);
         }
         catch (Exception ex) when (ex is OperationCanceledException or IOException && cancellationToken.IsCancellationRequested
                                    || ex is Microsoft.AspNetCore.Connections.ConnectionResetException or Microsoft.AspNetCore.Connections.ConnectionAbortedException)
@@ -54,14 +59,23 @@ public sealed partial class SseWriter(HttpResponse response)
         catch (Exception ex)
         {
             LogStreamFailed(logger, responseId, ex);
-            await WriteErrorAsync(EngineErrors.From(ex) ?? ApiError.Internal(responseId), cancellationToken);
+            await (writeError ?? WriteErrorAsync)(EngineErrors.From(ex) ?? ApiError.Internal(responseId), cancellationToken);
         }
     }
 
     /// <summary>One event, serialized straight into the response pipe (no intermediate array) and flushed.</summary>
-    public async Task WriteAsync<T>(T payload, CancellationToken cancellationToken)
+    public Task WriteAsync<T>(T payload, CancellationToken cancellationToken) => WriteAsync(null, payload, cancellationToken);
+
+    /// <summary>An event with an <c>event:</c> line before its data (the Responses API names every event).</summary>
+    public async Task WriteAsync<T>(string? eventName, T payload, CancellationToken cancellationToken)
     {
         var pipe = response.BodyWriter;
+        if (eventName is not null)
+        {
+            pipe.Write(s_event);
+            pipe.Write(Encoding.UTF8.GetBytes(eventName));
+            pipe.Write(s_newline);
+        }
         pipe.Write(s_prefix);
         // The writer's options, not the serializer's, decide escaping when a writer is passed in.
         _json ??= new Utf8JsonWriter(pipe, new JsonWriterOptions { Encoder = ProtocolJson.Options.Encoder, SkipValidation = true });
