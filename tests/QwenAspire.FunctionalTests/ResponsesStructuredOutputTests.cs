@@ -66,4 +66,50 @@ public sealed class ResponsesStructuredOutputTests(ModelServer server)
         Assert.Equal(400, error.Status);
         Assert.Contains("text.format", error.Message);
     }
+    [Fact]
+    public async Task RequiredToolChoiceForcesValidFunctionCallsThatStream()
+    {
+        // The random model never calls a tool by itself: a call whose arguments validate comes from the grammar.
+        var options = new CreateResponseOptions(ModelServer.Model, [ResponseItem.CreateUserMessageItem("What's the weather in Paris?")])
+        {
+            Temperature = 1f,
+            MaxOutputTokenCount = 400,
+            ToolChoice = ResponseToolChoice.CreateRequiredChoice(),
+            ParallelToolCallsEnabled = false,
+            StreamingEnabled = true,
+        };
+        options.Tools.Add(ResponseTool.CreateFunctionTool("get_weather", BinaryData.FromString(ForcedToolCallTests.WeatherSchema), strictModeEnabled: true, "Weather forecast"));
+        var arguments = new System.Text.StringBuilder();
+        ResponseResult? completed = null;
+        await foreach (var update in await Client.CreateResponseStreamingAsync(options))
+        {
+            if (update is StreamingResponseFunctionCallArgumentsDeltaUpdate delta) arguments.Append(delta.Delta);
+            if (update is StreamingResponseCompletedUpdate done) completed = done.Response;
+        }
+        Assert.NotNull(completed);
+        var call = Assert.IsType<FunctionCallResponseItem>(Assert.Single(completed.OutputItems));
+        Assert.Equal("get_weather", call.FunctionName);
+        Assert.Equal(call.FunctionArguments.ToString(), arguments.ToString()); // the deltas concatenate to the arguments
+        using var doc = JsonDocument.Parse(call.FunctionArguments.ToString());
+        Assert.True(JsonSchema.FromText(ForcedToolCallTests.WeatherSchema).Evaluate(doc.RootElement).IsValid, call.FunctionArguments.ToString());
+    }
+
+    [Fact]
+    public async Task NamedFunctionToolChoiceCallsThatFunction()
+    {
+        var options = new CreateResponseOptions(ModelServer.Model, [ResponseItem.CreateUserMessageItem("What time is it?")])
+        {
+            Temperature = 1f,
+            MaxOutputTokenCount = 400,
+            ToolChoice = ResponseToolChoice.CreateFunctionChoice("get_time"),
+        };
+        options.Tools.Add(ResponseTool.CreateFunctionTool("get_weather", BinaryData.FromString(ForcedToolCallTests.WeatherSchema), strictModeEnabled: true, "Weather forecast"));
+        options.Tools.Add(ResponseTool.CreateFunctionTool("get_time", BinaryData.FromString(ForcedToolCallTests.TimeSchema), strictModeEnabled: true, "Local time"));
+        ResponseResult response = await Client.CreateResponseAsync(options);
+        Assert.Equal(ResponseStatus.Completed, response.Status);
+        var calls = response.OutputItems.OfType<FunctionCallResponseItem>().ToList();
+        Assert.NotEmpty(calls);
+        Assert.All(calls, c => Assert.Equal("get_time", c.FunctionName));
+        Assert.DoesNotContain(response.OutputItems, i => i is ReasoningResponseItem); // a forced call renders with thinking off
+    }
 }

@@ -6,7 +6,8 @@ namespace QwenAspire.InferenceApi.Protocol;
 /// <summary>What a valid Responses request asks, converted once: the template's messages and tools, the output format and the thinking switch.</summary>
 /// <param name="Tools">Chat-shaped tools for the template (null: none offered, or tool_choice "none").</param>
 /// <param name="Thinking">From reasoning.effort (null: the served model's default).</param>
-public sealed record ResponsesFields(JsonArray Messages, JsonArray? Tools, ResponseFormat Format, bool? Thinking)
+/// <param name="ToolChoice">tool_choice in chat's shape (null: auto), for the forced-call grammar.</param>
+public sealed record ResponsesFields(JsonArray Messages, JsonArray? Tools, ResponseFormat Format, bool? Thinking, JsonElement? ToolChoice = null)
 {
     public bool ParseTools => Tools is not null;
 }
@@ -42,11 +43,11 @@ public static class ResponsesRequestValidation
             thinking = effort is not ("none" or "minimal");
         }
         if (ParseFormat(r.Text?.Format, out var format) is { } badFormat) return badFormat;
-        if (ValidateToolChoice(r.ToolChoice) is { } badChoice) return badChoice;
+        if (ConvertToolChoice(r.ToolChoice, out var toolChoice) is { } badChoice) return badChoice;
         if (ConvertTools(r.Tools, out var tools) is { } badTools) return badTools;
         if (ResponsesInput.TryConvert(r.Input, r.Instructions, out var messages) is { } badInput) return badInput;
         bool offerTools = tools is { Count: > 0 } && !(r.ToolChoice is { ValueKind: JsonValueKind.String } c && c.GetString() == "none");
-        fields = new ResponsesFields(messages, offerTools ? tools : null, format, thinking);
+        fields = new ResponsesFields(messages, offerTools ? tools : null, format, thinking, toolChoice);
         return null;
     }
 
@@ -82,12 +83,32 @@ public static class ResponsesRequestValidation
         text?.Replace("response_format.json_schema", "text.format", StringComparison.Ordinal)
             .Replace("response_format", "text.format", StringComparison.Ordinal);
 
-    private static ApiError? ValidateToolChoice(JsonElement? choice)
+    /// <summary>
+    /// "none", "auto", "required", or the flat <c>{"type": "function", "name": …}</c>, rebuilt in chat's shape
+    /// (<see cref="Protocol.ToolChoice"/> checks it against the tools). Hosted-tool and allowed_tools choices are refused.
+    /// </summary>
+    private static ApiError? ConvertToolChoice(JsonElement? wire, out JsonElement? choice)
     {
-        if (choice is not { } c || c.ValueKind == JsonValueKind.Null) return null;
-        if (c.ValueKind == JsonValueKind.String && c.GetString() is "none" or "auto") return null;
-        string shown = c.ValueKind == JsonValueKind.String ? $"'{c.GetString()}'" : "a specific tool";
-        return ApiError.BadRequest($"tool_choice {shown} is not supported yet; use \"auto\" or \"none\".", "tool_choice", "unsupported_value");
+        choice = null;
+        if (wire is not { } c || c.ValueKind == JsonValueKind.Null) return null;
+        if (c.ValueKind == JsonValueKind.String)
+        {
+            if (c.GetString() is "none" or "auto" or "required")
+            {
+                choice = c;
+                return null;
+            }
+            return ApiError.BadRequest($"tool_choice '{c.GetString()}' is not supported; use \"auto\", \"none\", \"required\" or {{\"type\": \"function\", \"name\": …}}.",
+                "tool_choice", "invalid_value");
+        }
+        if (c.ValueKind != JsonValueKind.Object || !c.TryGetProperty("type", out var type) || type.ValueKind != JsonValueKind.String)
+            return ApiError.BadRequest("tool_choice must be \"auto\", \"none\", \"required\" or {\"type\": \"function\", \"name\": …}.", "tool_choice", "invalid_type");
+        if (type.GetString() != "function")
+            return ApiError.BadRequest($"tool_choice of type '{type.GetString()}' is not supported; this server runs function tools only.", "tool_choice.type", "unsupported_value");
+        if (!c.TryGetProperty("name", out var name) || name.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(name.GetString()))
+            return ApiError.MissingField("tool_choice.name");
+        choice = JsonSerializer.SerializeToElement(new JsonObject { ["type"] = "function", ["function"] = new JsonObject { ["name"] = name.GetString() } });
+        return null;
     }
 
     /// <summary>Flat function tools to chat's nested shape (what the template reads); other tool types are refused.</summary>

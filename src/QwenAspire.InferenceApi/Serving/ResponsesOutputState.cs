@@ -60,7 +60,7 @@ public sealed class ResponsesOutputState(bool parseTools)
         }
         switch (delta.Content)
         {
-            case ToolCallParser.ContentEvent content:
+            case ToolCallStreamParser.Content content:
                 if (_open is not ResponseMessageItem)
                 {
                     Open(new ResponseMessageItem { Id = NewId("msg_") }, events);
@@ -71,15 +71,26 @@ public sealed class ResponsesOutputState(bool parseTools)
                 events.Add(new ResponseStreamEvent(ResponseStreamEvent.OutputTextDelta)
                     { ItemId = _open!.Id, OutputIndex = Output.Count - 1, ContentIndex = 0, Delta = content.Text, Logprobs = [] });
                 break;
-            case ToolCallParser.ToolCallEvent call:
-                // A whole call: the parser releases a block once </tool_call> closes it, so its arguments come as
-                // one delta. ToolCallStreamParser (branch 'tools') can feed argument pieces here as they arrive.
-                var item = new ResponseFunctionCallItem { Id = NewId("fc_"), CallId = call.Id, Name = call.Name };
-                Open(item, events);
-                item.Arguments = call.Arguments;
+            case ToolCallStreamParser.CallStarted started:
+                Open(new ResponseFunctionCallItem { Id = NewId("fc_"), CallId = started.Id, Name = started.Name }, events);
+                break;
+            case ToolCallStreamParser.ArgumentsDelta piece when _open is ResponseFunctionCallItem call:
+                call.Arguments += piece.Fragment;
                 events.Add(new ResponseStreamEvent(ResponseStreamEvent.FunctionCallArgumentsDelta)
-                    { ItemId = item.Id, OutputIndex = Output.Count - 1, Delta = call.Arguments });
-                Close(events, "completed");
+                    { ItemId = call.Id, OutputIndex = Output.Count - 1, Delta = piece.Fragment });
+                break;
+            case ToolCallStreamParser.CallEnded end:
+                // A block read whole (keys in another order, string-encoded arguments) ends without a start: its
+                // arguments come as one delta. A call cut off (max_output_tokens) closes incomplete.
+                if (_open is not ResponseFunctionCallItem open || open.CallId != end.Id)
+                {
+                    open = new ResponseFunctionCallItem { Id = NewId("fc_"), CallId = end.Id, Name = end.Name };
+                    Open(open, events);
+                    events.Add(new ResponseStreamEvent(ResponseStreamEvent.FunctionCallArgumentsDelta)
+                        { ItemId = open.Id, OutputIndex = Output.Count - 1, Delta = end.Arguments });
+                }
+                open.Arguments = end.Arguments;
+                Close(events, end.Complete ? "completed" : "incomplete");
                 break;
         }
     }

@@ -17,7 +17,10 @@ public sealed class ResponsesServing(ServingPipeline pipeline, ILogger<Responses
         if (pipeline.ResolveModel(request.Model!, out var models, out var adapter) is { } unresolved) return unresolved.ToResult();
         if (ServingPipeline.ResolveConstraint(fields.Format, models, out var constraint) is { } unconstrainable)
             return ResponsesRequestValidation.AsTextFormatError(unconstrainable).ToResult();
-        var options = new ChatPromptOptions(fields.Tools, EnableThinking: fields.Thinking, Constrained: fields.Format.IsConstrained);
+        if (ForcedToolCalls.Resolve(fields.ToolChoice, fields.Tools, request.ParallelToolCalls ?? true, models, ref constraint) is { } unforceable)
+            return (unforceable.Param == "tool_choice.function.name" ? unforceable with { Param = "tool_choice.name" } : unforceable).ToResult();
+        // JSON output or a forced call: thinking off, the grammar holds from the first token.
+        var options = new ChatPromptOptions(fields.Tools, EnableThinking: fields.Thinking, Constrained: constraint is not null);
         if (pipeline.Renderer.Render(models, adapter, fields.Messages, options, out var prompt) is { } rejected)
             return (rejected with { Param = "input" }).ToResult();
         int[] promptIds = models.Prompt.Encode(prompt);
