@@ -55,7 +55,7 @@ public sealed class ResponsesOutputState(bool parseTools)
             if (_open is not ResponseReasoningItem) Open(new ResponseReasoningItem { Id = NewId("rs_") }, events);
             _text.Append(reasoning);
             events.Add(new ResponseStreamEvent(ResponseStreamEvent.ReasoningTextDelta)
-                { ItemId = _open!.Id, OutputIndex = Output.Count - 1, ContentIndex = 0, Delta = reasoning });
+            { ItemId = _open!.Id, OutputIndex = Output.Count - 1, ContentIndex = 0, Delta = reasoning });
             return;
         }
         switch (delta.Content)
@@ -65,11 +65,11 @@ public sealed class ResponsesOutputState(bool parseTools)
                 {
                     Open(new ResponseMessageItem { Id = NewId("msg_") }, events);
                     events.Add(new ResponseStreamEvent(ResponseStreamEvent.ContentPartAdded)
-                        { ItemId = _open!.Id, OutputIndex = Output.Count - 1, ContentIndex = 0, Part = ResponseTextPart.OutputText("") });
+                    { ItemId = _open!.Id, OutputIndex = Output.Count - 1, ContentIndex = 0, Part = ResponseTextPart.OutputText("") });
                 }
                 _text.Append(content.Text);
                 events.Add(new ResponseStreamEvent(ResponseStreamEvent.OutputTextDelta)
-                    { ItemId = _open!.Id, OutputIndex = Output.Count - 1, ContentIndex = 0, Delta = content.Text, Logprobs = [] });
+                { ItemId = _open!.Id, OutputIndex = Output.Count - 1, ContentIndex = 0, Delta = content.Text, Logprobs = [] });
                 break;
             case ToolCallStreamParser.CallStarted started:
                 Open(new ResponseFunctionCallItem { Id = NewId("fc_"), CallId = started.Id, Name = started.Name }, events);
@@ -77,7 +77,7 @@ public sealed class ResponsesOutputState(bool parseTools)
             case ToolCallStreamParser.ArgumentsDelta piece when _open is ResponseFunctionCallItem call:
                 call.Arguments += piece.Fragment;
                 events.Add(new ResponseStreamEvent(ResponseStreamEvent.FunctionCallArgumentsDelta)
-                    { ItemId = call.Id, OutputIndex = Output.Count - 1, Delta = piece.Fragment });
+                { ItemId = call.Id, OutputIndex = Output.Count - 1, Delta = piece.Fragment });
                 break;
             case ToolCallStreamParser.CallEnded end:
                 // A block read whole (keys in another order, string-encoded arguments) ends without a start: its
@@ -87,7 +87,7 @@ public sealed class ResponsesOutputState(bool parseTools)
                     open = new ResponseFunctionCallItem { Id = NewId("fc_"), CallId = end.Id, Name = end.Name };
                     Open(open, events);
                     events.Add(new ResponseStreamEvent(ResponseStreamEvent.FunctionCallArgumentsDelta)
-                        { ItemId = open.Id, OutputIndex = Output.Count - 1, Delta = end.Arguments });
+                    { ItemId = open.Id, OutputIndex = Output.Count - 1, Delta = end.Arguments });
                 }
                 open.Arguments = end.Arguments;
                 Close(events, end.Complete ? "completed" : "incomplete");
@@ -124,7 +124,7 @@ public sealed class ResponsesOutputState(bool parseTools)
                 break;
             case ResponseFunctionCallItem call:
                 events.Add(new ResponseStreamEvent(ResponseStreamEvent.FunctionCallArgumentsDone)
-                    { ItemId = item.Id, OutputIndex = index, Name = call.Name, Arguments = call.Arguments });
+                { ItemId = item.Id, OutputIndex = index, Name = call.Name, Arguments = call.Arguments });
                 break;
         }
         item.Status = status;
