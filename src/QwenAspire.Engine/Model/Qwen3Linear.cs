@@ -74,16 +74,21 @@ public sealed class Qwen3Linear : IDisposable
         foreach (var group in rows.Groups)
         {
             if (!_adapters.TryGetValue(group.Slot, out var lora)) continue;
+            // An explicit Scalar held to the end of the call: an implicit double→Scalar temporary is unreferenced
+            // once its handle is passed, so a GC on another thread could finalize it mid-call (seen as a
+            // torch "toFloat" check failure in index_add_).
+            using Scalar scale = lora.Scale;
             // (T', in) → (T', r) → (T', out); the low-rank path stays f32.
             if (group.Index is null)
             {
                 var delta = nn.functional.linear(nn.functional.linear(x.narrow(0, group.Start, group.Count), lora.A), lora.B);
-                y.narrow(0, group.Start, group.Count).add_(delta, lora.Scale);
+                y.narrow(0, group.Start, group.Count).add_(delta, scale);
             }
             else
             {
                 var delta = nn.functional.linear(nn.functional.linear(x.index_select(0, group.Index), lora.A), lora.B);
-                y.index_add_(0, group.Index, delta, lora.Scale);
+                y.index_add_(0, group.Index, delta, scale);
+                GC.KeepAlive(scale);
             }
         }
         return y;
