@@ -1,4 +1,5 @@
 using QwenAspire.Engine.Model.Kernels;
+using TorchSharp;
 using static TorchSharp.torch;
 
 namespace QwenAspire.Engine.Model;
@@ -15,7 +16,8 @@ internal static class PagedAttention
     {
         var n = q.shape[0];
         int heads = config.NumAttentionHeads, kvHeads = config.KeyValueHeads, d = config.HeadDim, group = heads / kvHeads;
-        var scale = 1.0 / Math.Sqrt(d);
+        // One Scalar held to the end of the call (see Qwen3DecoderLayer.RmsNorm: a per-op temporary can be finalized mid-call).
+        using Scalar scale = 1.0 / Math.Sqrt(d);
         var batch = step.Batch;
         // One prefill sequence alone (the common prompt step): its result is the whole output.
         if (step.PrefillSequences.Length == 1 && step.DecodeSequences.Length == 0)
@@ -33,7 +35,7 @@ internal static class PagedAttention
     }
 
     /// <summary>Prefill sequence <paramref name="i"/> of the step → (L, H·D).</summary>
-    private static Tensor Prefill(Tensor q, PagedKvCache cache, int layer, PagedStep step, int i, int heads, int kvHeads, int d, int group, double scale)
+    private static Tensor Prefill(Tensor q, PagedKvCache cache, int layer, PagedStep step, int i, int heads, int kvHeads, int d, int group, Scalar scale)
     {
         var s = step.PrefillSequences[i];
         var batch = step.Batch;
@@ -50,7 +52,7 @@ internal static class PagedAttention
     }
 
     /// <summary>Pure torch: every decode sequence's context gathered into one padded (B, KV, Cmax, D) batch.</summary>
-    private static void DecodeTorch(Tensor q, Tensor output, PagedKvCache cache, int layer, PagedStep step, int kvHeads, int d, int group, double scale)
+    private static void DecodeTorch(Tensor q, Tensor output, PagedKvCache cache, int layer, PagedStep step, int kvHeads, int d, int group, Scalar scale)
     {
         var b = step.DecodeSequences.Length;
         var mask = step.DecodeMask!;                                                              // (B, 1, 1, Cmax)

@@ -84,7 +84,7 @@ public sealed class Qwen3DecoderLayer : IDisposable
     /// Scalar each time, and one freed early surfaced as a rare "Unknown scalar type" (issue 12).
     /// </remarks>
     internal static Tensor RmsNorm(Tensor x, Tensor weight, Scalar eps) =>
-        x.mul(x.pow(2).mean([-1L], keepdim: true).add_(eps).rsqrt_()).mul_(weight);
+        x.mul(x.square().mean([-1L], keepdim: true).add_(eps).rsqrt_()).mul_(weight); // square(): no per-call Scalar
 
     public void Dispose()
     {
