@@ -11,6 +11,7 @@ internal sealed class ActiveSequence
         Channel.CreateUnbounded<GenerationOutput>(new UnboundedChannelOptions { SingleReader = true, SingleWriter = true });
     private volatile bool _abortRequested;
     private volatile bool _completed;
+    private int _holdsQueuePlace = 1;
 
     /// <param name="adapter">The adapter the request resolved at submission (null: slot 0, the base model or merged adapter).</param>
     public ActiveSequence(GenerationRequest request, AdapterEntry? adapter, CompletionTracker tracker, long submittedAt)
@@ -43,6 +44,13 @@ internal sealed class ActiveSequence
     /// <summary>Set from any thread (client cancel or abandoned enumeration); the loop acts on it before the next step.</summary>
     public bool AbortRequested => _abortRequested;
     public void RequestAbort() => _abortRequested = true;
+
+    /// <summary>
+    /// True once, for whichever comes first: admission, retirement, or an abort while still queued. A request the
+    /// client gave up on must not hold a queue place until the loop's next step (a disconnect storm would fill
+    /// the queue with them and refuse live requests).
+    /// </summary>
+    public bool ReleaseQueuePlace() => Interlocked.Exchange(ref _holdsQueuePlace, 0) == 1;
 
     public ChannelReader<GenerationOutput> Reader => _output.Reader;
 

@@ -103,7 +103,7 @@ public sealed partial class InferenceEngine
     {
         foreach (var s in step.Admitted)
         {
-            Interlocked.Decrement(ref _queued);
+            ReleaseQueuePlace(_active[s.Id]);
             _metrics?.RequestAdmitted(ModelOf(_active[s.Id]), s.PromptLength);
         }
         foreach (var s in step.Rejected)
@@ -248,7 +248,7 @@ public sealed partial class InferenceEngine
         if (s.Retired) return;
         s.Retired = true;
         _active.Remove(s.Sequence.Id);
-        if (!s.Sequence.Admitted) Interlocked.Decrement(ref _queued);
+        ReleaseQueuePlace(s);
         if (s.AdapterEntry is { } adapter) _adapters.Release(adapter);
     }
 

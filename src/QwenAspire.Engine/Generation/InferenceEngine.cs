@@ -73,11 +73,8 @@ public sealed partial class InferenceEngine : IInferenceEngine, IEngineStatistic
             "Engine: {Blocks} KV blocks of {BlockSize} tokens ({Tokens} tokens), {MaxRunning} sequences and {Budget} tokens per step, prefix caching {PrefixCaching}",
             runner.KvBlockCount, runner.KvBlockSize, _scheduler.CapacityTokens, _options.MaxRunningSequences, _options.MaxBatchedTokens,
             _options.PrefixCaching ? "on" : "off");
-        _incoming = Channel.CreateBounded<ActiveSequence>(new BoundedChannelOptions(_options.MaxQueueLength)
-        {
-            SingleReader = true,
-            FullMode = BoundedChannelFullMode.Wait,
-        });
+        // Unbounded: _queued is the bound (aborted requests give their place back before the loop drains them).
+        _incoming = Channel.CreateUnbounded<ActiveSequence>(new UnboundedChannelOptions { SingleReader = true });
         _metrics?.Observe(this);
         _loop = new Thread(RunLoop) { IsBackground = true, Name = "QwenAspire engine loop" };
         _loop.Start();
@@ -133,11 +130,23 @@ public sealed partial class InferenceEngine : IInferenceEngine, IEngineStatistic
             ObjectDisposedException.ThrowIf(Volatile.Read(ref _disposed) != 0, this);
             throw new EngineOverloadedException(_options.OverloadRetryAfter);
         }
-        active.CancellationRegistration = cancellationToken.Register(static s => ((ActiveSequence)s!).RequestAbort(), active);
+        active.CancellationRegistration = cancellationToken.Register(s => RequestAbort((ActiveSequence)s!), active);
         return ReadOutputAsync(active, cancellationToken);
     }
 
-    private static async IAsyncEnumerable<GenerationOutput> ReadOutputAsync(
+    /// <summary>From any thread: the loop drops the request before its next step; a queued one frees its place now.</summary>
+    private void RequestAbort(ActiveSequence active)
+    {
+        active.RequestAbort();
+        ReleaseQueuePlace(active);
+    }
+
+    private void ReleaseQueuePlace(ActiveSequence active)
+    {
+        if (active.ReleaseQueuePlace()) Interlocked.Decrement(ref _queued);
+    }
+
+    private async IAsyncEnumerable<GenerationOutput> ReadOutputAsync(
         ActiveSequence active, [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         try
@@ -153,7 +162,7 @@ public sealed partial class InferenceEngine : IInferenceEngine, IEngineStatistic
         finally
         {
             // Cancelled, abandoned (break/dispose) or done: in the first two cases the loop drops it before its next step.
-            active.RequestAbort();
+            RequestAbort(active);
             await active.CancellationRegistration.DisposeAsync().ConfigureAwait(false);
         }
     }

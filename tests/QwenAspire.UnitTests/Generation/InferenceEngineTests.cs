@@ -91,6 +91,31 @@ public sealed class InferenceEngineTests
     }
 
     [Fact]
+    public async Task AQueuedRequestTheClientGaveUpOnFreesItsPlaceBeforeTheNextStep()
+    {
+        using var gate = new ManualResetEventSlim(false);
+        using var runner = new PagedFakeRunner { Gate = gate };
+        await using var engine = Engine(runner, new EngineOptions { MaxQueueLength = 2, MaxRunningSequences = 1 });
+        var first = CollectAsync(engine.GenerateAsync(Request("r0", [1]), Timeout()));
+        Assert.True(runner.FirstStepEntered.Wait(TimeSpan.FromSeconds(20)));
+        using var gaveUp = CancellationTokenSource.CreateLinkedTokenSource(Timeout());
+        var cancelled = CollectAsync(engine.GenerateAsync(Request("r1", [2]), gaveUp.Token));
+        var kept = CollectAsync(engine.GenerateAsync(Request("r2", [3]), Timeout()));
+        Assert.Throws<EngineOverloadedException>(() => engine.GenerateAsync(Request("r3", [4]), Timeout()));
+        // The loop is still inside its step (the gate is shut), yet the place is free at once.
+        await gaveUp.CancelAsync();
+        Assert.Equal(1, engine.QueueDepth);
+        var late = CollectAsync(engine.GenerateAsync(Request("r4", [4]), Timeout()));
+        Assert.Equal(2, engine.QueueDepth);
+        gate.Set();
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => cancelled);
+        Assert.Equal(FinishReason.Length, (await kept)[^1].Finish);
+        Assert.Equal(FinishReason.Length, (await late)[^1].Finish);
+        Assert.Equal(5, (await first).Count);
+        Assert.Equal(0, engine.QueueDepth);
+    }
+
+    [Fact]
     public async Task CancellingMidStreamReleasesWithinOneStepAndOthersContinue()
     {
         using var runner = new PagedFakeRunner(maxContextLength: 1 << 20, blockCount: 1 << 16) { StepDelay = TimeSpan.FromMilliseconds(2) };
