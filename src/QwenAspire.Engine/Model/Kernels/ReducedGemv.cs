@@ -11,6 +11,8 @@ internal enum GemvWidth
     Auto,
     V256,
     V512,
+    /// <summary>bf16 weights only: AVX512-BF16 dot products on bf16-rounded activations (<see cref="Bf16DotGemv"/>).</summary>
+    Bf16Dot,
 }
 
 /// <summary>
@@ -60,9 +62,19 @@ internal static unsafe class ReducedGemv
         if (!Accepts(x, weight) || !x.is_contiguous() || !y.is_contiguous() || y.dtype != ScalarType.Float32
             || y.shape[0] != x.shape[0] || y.shape[1] != weight.shape[0])
             throw new ArgumentException("ReducedGemv.Job needs contiguous x (T, in), weight (out, in) and f32 y (T, out).");
-        var width = Vector512.IsHardwareAccelerated ? GemvWidth.V512 : GemvWidth.V256;
+        var width = Resolve(GemvWidth.Auto, weight.dtype == ScalarType.Float16, (int)weight.shape[0], (int)weight.shape[1]);
         return new GemvJob(Pointer<float>(x), (int)x.shape[0], Pointer<ushort>(weight), (int)weight.shape[0], (int)weight.shape[1], Pointer<float>(y),
             weight.dtype == ScalarType.Float16, width);
+    }
+
+    /// <summary>Auto: AVX512-BF16 for bf16 weights it takes, else the widest accelerated f32 lanes.</summary>
+    internal static GemvWidth Resolve(GemvWidth width, bool f16, int outF, int inF)
+    {
+        if (width == GemvWidth.Bf16Dot && (f16 || !Bf16DotGemv.Accepts(outF, inF)))
+            throw new ArgumentException($"The bf16 dot-product path needs bf16 weights, inF a multiple of 32 and outF of 4 on a CPU with AVX512-BF16; got {(f16 ? "f16" : "bf16")} ({outF}, {inF}), available {Bf16DotGemv.Available}.");
+        if (width != GemvWidth.Auto) return width;
+        if (!f16 && Bf16DotGemv.Accepts(outF, inF)) return GemvWidth.Bf16Dot;
+        return Vector512.IsHardwareAccelerated ? GemvWidth.V512 : GemvWidth.V256;
     }
 
     private static T* Pointer<T>(Tensor t) where T : unmanaged =>
@@ -85,7 +97,7 @@ internal static unsafe class ReducedGemv
     /// <summary>Raw form: x (rows, inF), w (outF, inF) raw 16-bit, y (rows, outF); all row-major, unaliased.</summary>
     public static void Compute(float* x, int rows, ushort* w, int outF, int inF, float* y, bool f16, int threads, GemvWidth width = GemvWidth.Auto)
     {
-        if (width == GemvWidth.Auto) width = Vector512.IsHardwareAccelerated ? GemvWidth.V512 : GemvWidth.V256;
+        width = Resolve(width, f16, outF, inF);
         var job = new GemvJob(x, rows, w, outF, inF, y, f16, width);
         // Below ~64k weights a hand-off costs more than it saves.
         var parts = (long)outF * inF < 65536 ? 1 : Math.Clamp(threads, 1, Math.Max(1, outF / 16));
@@ -149,6 +161,9 @@ internal readonly unsafe struct GemvJob
         var wide = _width == GemvWidth.V512;
         switch (_weights)
         {
+            case GemvWeights.Bf16 when _width == GemvWidth.Bf16Dot:
+                Bf16DotGemv.Project(x, rows, (ushort*)_w, inF, outF, y, o0, o1);
+                break;
             case GemvWeights.Bf16 when wide:
                 GemvBlocks.Run<Lanes512, Vector512<float>, Bf16Format>(x, rows, (ushort*)_w, inF, outF, y, o0, o1);
                 break;
