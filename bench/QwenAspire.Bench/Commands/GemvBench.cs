@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using QwenAspire.Engine;
 using QwenAspire.Engine.Model;
+using QwenAspire.Engine.Model.Kernels;
 using QwenAspire.Engine.Model.Weights;
 using static TorchSharp.torch;
 
@@ -44,8 +45,11 @@ internal static class GemvBench
         foreach (var (name, weight) in weights)
         {
             var shape = weight.shape.Select(d => (int)d).ToArray();
-            var kernelPolicy = new LinearPolicy(KernelMaxRows: int.MaxValue, WidenAboveRows: int.MaxValue);
-            var torchPath = new Qwen3Linear("bench", weight, new LinearPolicy(KernelMaxRows: 0, WidenAboveRows: int.MaxValue));
+            // Up to 16 rows the GEMV; above, the AVX512-BF16 GEMM where the CPU has it (else the GEMV in one pass).
+            var kernelPolicy = Bf16DotGemv.Available && dtype == ScalarType.BFloat16
+                ? new LinearPolicy(KernelMaxRows: 16, WidenAboveRows: int.MaxValue)
+                : new LinearPolicy(KernelMaxRows: int.MaxValue, WidenAboveRows: int.MaxValue);
+            var torchPath = new Qwen3Linear("bench", weight, new LinearPolicy(KernelMaxRows: 0, WidenAboveRows: int.MaxValue, Bf16DotGemm: false));
             var kernel = quantization == WeightQuantization.None
                 ? new Qwen3Linear("bench", weight, kernelPolicy)
                 : new Qwen3Linear("bench", QuantizedWeight.Quantize(torchPath.Weight, quantization, group, kernelPolicy));

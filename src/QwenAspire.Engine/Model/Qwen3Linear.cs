@@ -172,7 +172,9 @@ public sealed class Qwen3Linear : IDisposable
 /// widened block stays in cache); 0 widens the whole weight at once.</param>
 /// <param name="KernelChunkMaxRows">Up to this many rows the SIMD GEMV runs in chunks of <paramref name="KernelMaxRows"/>
 /// rows instead of widening; 0 turns it off.</param>
-public sealed record LinearPolicy(int WidenAboveRows = 16, int KernelMaxRows = 16, int WidenBlockRows = 256, int KernelChunkMaxRows = 0)
+/// <param name="Bf16DotGemm">Above <paramref name="KernelMaxRows"/> rows, bf16 weights go through the cache-blocked
+/// AVX512-BF16 kernel (<c>Kernels/Bf16DotGemv.ProjectMany</c>) where the CPU has it, instead of libtorch.</param>
+public sealed record LinearPolicy(int WidenAboveRows = 16, int KernelMaxRows = 16, int WidenBlockRows = 256, int KernelChunkMaxRows = 0, bool Bf16DotGemm = true)
 {
     public static LinearPolicy Default { get; } = new();
 }

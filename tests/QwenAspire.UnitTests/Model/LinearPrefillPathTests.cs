@@ -19,8 +19,8 @@ public sealed class LinearPrefillPathTests
         var dtype = f16 ? ScalarType.Float16 : ScalarType.BFloat16;
         var weight = randn(outF, inF).to(dtype);
         var x = randn(rows, inF);
-        var blocked = new Qwen3Linear("blocked", weight.alias(), new LinearPolicy(WidenAboveRows: 8, KernelMaxRows: 0, WidenBlockRows: block));
-        var whole = new Qwen3Linear("whole", weight.alias(), new LinearPolicy(WidenAboveRows: 0, KernelMaxRows: 0, WidenBlockRows: 0));
+        var blocked = new Qwen3Linear("blocked", weight.alias(), new LinearPolicy(WidenAboveRows: 8, KernelMaxRows: 0, WidenBlockRows: block, Bf16DotGemm: false));
+        var whole = new Qwen3Linear("whole", weight.alias(), new LinearPolicy(WidenAboveRows: 0, KernelMaxRows: 0, WidenBlockRows: 0, Bf16DotGemm: false));
         AssertClose(whole.Forward(x), blocked.Forward(x), 1e-5);
     }
 
@@ -35,7 +35,7 @@ public sealed class LinearPrefillPathTests
         var weight = randn(outF, inF).to(dtype);
         var x = randn(rows, inF);
         var chunked = new Qwen3Linear("chunked", weight.alias(), new LinearPolicy(WidenAboveRows: 8, KernelMaxRows: 8, WidenBlockRows: 0, KernelChunkMaxRows: 64));
-        var whole = new Qwen3Linear("whole", weight.alias(), new LinearPolicy(WidenAboveRows: 0, KernelMaxRows: 0, WidenBlockRows: 0));
+        var whole = new Qwen3Linear("whole", weight.alias(), new LinearPolicy(WidenAboveRows: 0, KernelMaxRows: 0, WidenBlockRows: 0, Bf16DotGemm: false));
         // Without a SIMD path the chunked policy falls back to widening, which must agree all the same.
         AssertClose(whole.Forward(x), chunked.Forward(x), 1e-5);
     }

@@ -99,6 +99,54 @@ internal static unsafe class Bf16DotGemv
         Run(packed, rows, w, n, outF, y, o0, o1);
     }
 
+    /// <summary>
+    /// Many rows (prefill): x packed once, then each worker takes a share of the output columns and walks x in
+    /// chunks that stay in L2 (~512 KB), so a 4-row weight block read once serves every row of the chunk from L1
+    /// and the weight streams from memory once per chunk rather than once per 4 rows.
+    /// </summary>
+    public static void ProjectMany(float* x, int rows, ushort* w, int n, int outF, float* y, int threads)
+    {
+        var packed = (ushort*)NativeMemory.AlignedAlloc((nuint)(PackedLength(rows, n) * 2), 64);
+        try
+        {
+            Pack(x, rows, n, packed);
+            var state = new ManyState { Packed = packed, Rows = rows, W = w, N = n, OutF = outF, Y = y };
+            var parts = (long)outF * n < 65536 ? 1 : Math.Clamp(threads, 1, Math.Max(1, outF / 16));
+            GemvWorkers.Shared.Run(&RunManyPart, &state, parts);
+        }
+        finally
+        {
+            NativeMemory.AlignedFree(packed);
+        }
+    }
+
+    private static void RunManyPart(void* state, int part, int parts)
+    {
+        ref var s = ref *(ManyState*)state;
+        var chunk = ((s.OutF + parts - 1) / parts + 15) & ~15;
+        var o0 = Math.Min(s.OutF, part * chunk);
+        var o1 = Math.Min(s.OutF, o0 + chunk);
+        if (o0 >= o1) return;
+        var steps = s.N / 32;
+        var chunkRows = Math.Max(4, (int)Math.Min(s.Rows, (512 * 1024 / (2L * s.N)) & ~3L));
+        for (var r0 = 0; r0 < s.Rows; r0 += chunkRows)
+        {
+            var r = Math.Min(chunkRows, s.Rows - r0);
+            // Row blocks of 4 start at r0 (a multiple of 4), so the packed blocks of the chunk are contiguous.
+            Run(s.Packed + (long)(r0 / 4) * steps * 128, r, s.W, s.N, s.OutF, s.Y + (long)r0 * s.OutF, o0, o1);
+        }
+    }
+
+    private struct ManyState
+    {
+        public ushort* Packed;
+        public int Rows;
+        public ushort* W;
+        public int N;
+        public int OutF;
+        public float* Y;
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     private struct Args
     {

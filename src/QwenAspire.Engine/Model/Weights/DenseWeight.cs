@@ -46,6 +46,8 @@ public sealed class DenseWeight : LinearWeight
         // Decode: a hand-written GEMV reads the 16-bit weight in place at memory bandwidth, which libtorch's
         // one-row bf16 matmul does not reach on CPU.
         if (rows <= Policy.KernelMaxRows && ReducedGemv.Accepts(x, Tensor)) return ReducedGemv.Project(x, Tensor, KernelThreads);
+        // Prompts on an AVX512-BF16 CPU: our cache-blocked bf16 dot-product GEMM (twice the f32 FMA rate).
+        if (UsesBf16DotGemm(x)) return ProjectBf16Dot(x);
         // Prompts of a few dozen rows: the SIMD GEMV in chunks of KernelMaxRows still reads the 16-bit weight in
         // place, once per chunk, which beats widening the whole weight for so few rows.
         if (rows <= Policy.KernelChunkMaxRows && Policy.KernelMaxRows > 0 && ReducedGemv.Accepts(x, Tensor)) return ProjectInChunks(x);
@@ -59,6 +61,26 @@ public sealed class DenseWeight : LinearWeight
             return nn.functional.linear(x, wide);
         }
         return nn.functional.linear(x.to(Tensor.dtype), Tensor).to(ScalarType.Float32);
+    }
+
+    /// <summary>Whether <see cref="Project"/> sends these rows (above KernelMaxRows) to <see cref="Bf16DotGemv.ProjectMany"/>.</summary>
+    internal bool UsesBf16DotGemm(Tensor x) =>
+        Policy.Bf16DotGemm && Tensor.dtype == ScalarType.BFloat16 && ReducedGemv.Accepts(x, Tensor)
+        && Bf16DotGemv.Accepts((int)OutFeatures, (int)InFeatures);
+
+    private unsafe Tensor ProjectBf16Dot(Tensor x)
+    {
+        var rows = (int)x.shape[0];
+        using var xc = x.contiguous();
+        var y = empty(rows, OutFeatures, ScalarType.Float32); // (T, out)
+        if (rows == 0) return y;
+        fixed (byte* xb = xc.bytes)
+        fixed (byte* wb = Tensor.bytes)
+        fixed (byte* yb = y.bytes)
+        {
+            Bf16DotGemv.ProjectMany((float*)xb, rows, (ushort*)wb, (int)InFeatures, (int)OutFeatures, (float*)yb, KernelThreads);
+        }
+        return y;
     }
 
     internal override bool TryGemv(Tensor x, out GemvJob job, out Tensor y)

@@ -34,12 +34,20 @@ public static class LinearPolicyCalibration
         using var scope = NewDisposeScope();
         using var inference = inference_mode();
         var inFeatures = sample.shape[1];
-        var direct = policy with { KernelMaxRows = 0, WidenAboveRows = int.MaxValue };
+        var direct = policy with { KernelMaxRows = 0, WidenAboveRows = int.MaxValue, Bf16DotGemm = false };
 
         // Prefill: widened f32 blocks (the given policy) against the 16-bit GEMM itself.
-        var widenedMs = Time(sample, policy with { KernelMaxRows = 0 }, PrefillRows, inFeatures);
+        var widenedMs = Time(sample, policy with { KernelMaxRows = 0, Bf16DotGemm = false }, PrefillRows, inFeatures);
         var directMs = Time(sample, direct, PrefillRows, inFeatures);
         var widenAbove = directMs < 0.9 * widenedMs ? int.MaxValue : policy.WidenAboveRows;
+        // And our AVX512-BF16 GEMM, where the CPU has it, against the better of the two.
+        double? dotMs = null;
+        var dotGemm = false;
+        if (sample.dtype == ScalarType.BFloat16 && Kernels.Bf16DotGemv.Accepts((int)sample.shape[0], (int)inFeatures))
+        {
+            dotMs = Time(sample, direct with { Bf16DotGemm = true }, PrefillRows, inFeatures);
+            dotGemm = dotMs < Math.Min(widenedMs, directMs);
+        }
 
         // Batched decode: our GEMV (reads the weight once, f32 activations) against the 16-bit GEMM, at the largest
         // row counts it could take; the GEMV keeps the rows up to the largest count where it is not slower.
@@ -56,10 +64,11 @@ public static class LinearPolicyCalibration
             if (gemmMs >= GemmMargin * kernelMs) kernelMax = rows;
             else break;
         }
-        var chosen = policy with { WidenAboveRows = widenAbove, KernelMaxRows = kernelMax };
+        var chosen = policy with { WidenAboveRows = widenAbove, KernelMaxRows = kernelMax, Bf16DotGemm = dotGemm };
         report = $"linear paths timed on a [{sample.shape[0]}, {inFeatures}] {sample.dtype} weight: {PrefillRows} rows widened " +
                  $"{widenedMs:0.00} ms vs 16-bit GEMM {directMs:0.00} ms; {string.Join("; ", probes)} -> SIMD GEMV up to {kernelMax} rows, " +
-                 (widenAbove == int.MaxValue ? "16-bit GEMM above" : $"widened f32 GEMM above {widenAbove} rows");
+                 (dotGemm ? "AVX512-BF16 GEMM above" : widenAbove == int.MaxValue ? "16-bit GEMM above" : $"widened f32 GEMM above {widenAbove} rows")
+                 + (dotMs is { } d ? $" (AVX512-BF16 GEMM {d:0.00} ms at {PrefillRows} rows)" : "");
         return chosen;
     }
 

@@ -99,6 +99,36 @@ public sealed class Bf16DotGemvTests
         }
     }
 
+    [Theory]
+    [InlineData(150, 64, 2048)] // two L2 chunks of x (128 rows, then 22), two workers
+    [InlineData(37, 20, 96)]
+    public unsafe void ThePrefillGemmGivesEveryRowTheBitsOfThatRowDecodedAlone(int rows, int outF, int inF)
+    {
+        if (!Bf16DotGemv.Available) return;
+        var random = new Random(rows + outF);
+        var x = Enumerable.Range(0, rows * inF).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        var w = Enumerable.Range(0, outF * inF).Select(_ => (ushort)(BitConverter.SingleToUInt32Bits((float)(random.NextDouble() * 2 - 1)) >> 16)).ToArray();
+        var y = new float[rows * outF];
+        fixed (float* xp = x)
+        fixed (ushort* wp = w)
+        fixed (float* yp = y)
+        {
+            Bf16DotGemv.ProjectMany(xp, rows, wp, inF, outF, yp, threads: 2);
+        }
+        var alone = new float[outF];
+        for (var t = 0; t < rows; t++)
+        {
+            ReducedGemv.Compute(x.AsSpan(t * inF, inF), 1, w, outF, inF, alone, f16: false, threads: 1, GemvWidth.Bf16Dot);
+            Assert.Equal(alone, y.AsSpan(t * outF, outF).ToArray());
+        }
+        // And through a linear layer's prefill path (rows above KernelMaxRows).
+        using var scope = TorchSharp.torch.NewDisposeScope();
+        var weight = TorchSharp.torch.tensor(w.Select(v => BitConverter.UInt32BitsToSingle((uint)v << 16)).ToArray(), [outF, inF]).to(TorchSharp.torch.ScalarType.BFloat16); // exact
+        var linear = new QwenAspire.Engine.Model.Qwen3Linear("t", weight, new QwenAspire.Engine.Model.LinearPolicy(KernelMaxRows: 16));
+        Assert.True(((QwenAspire.Engine.Model.Weights.DenseWeight)linear.Weight).UsesBf16DotGemm(TorchSharp.torch.tensor(x, [rows, inF])));
+        Assert.Equal(y, linear.Forward(TorchSharp.torch.tensor(x, [rows, inF])).data<float>().ToArray());
+    }
+
     [Fact]
     public void ShapesThePathCannotTakeAreRefusedByName()
     {
