@@ -6,7 +6,7 @@ using QwenAspire.Engine.Model.Kernels.Native;
 namespace QwenAspire.Engine.Model.Kernels;
 
 /// <summary>
-/// <c>y = x Wᵀ</c> against bf16 weights with AVX512-BF16 (Native/bf16_dot_4x4.s): activations are rounded to
+/// <c>y = x Wᵀ</c> against bf16 weights with AVX512-BF16 (Native/bf16_dot_4x*.s): activations are rounded to
 /// bf16 once per call (as llama.cpp and libtorch's bf16 linear do) and each instruction takes 32 products with
 /// f32 accumulation, twice the multiply rate of widening the weights to f32 and no widening at all. Batched
 /// decode is compute-bound on the widened path (8 rows: 16 f32 FMAs per weight vector), which is why this
@@ -14,16 +14,20 @@ namespace QwenAspire.Engine.Model.Kernels;
 /// </summary>
 internal static unsafe class Bf16DotGemv
 {
-    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel =
-        Environment.GetEnvironmentVariable("QWENASPIRE_BF16_DOT") == "0" || !CpuFeatures.Avx512Bf16
-            ? null
-            : (delegate* unmanaged[SuppressGCTransition]<Args*, void>)ExecutableCode.TryLoad(Bf16Dot4x4Code.Bytes);
+    private static readonly bool s_wanted = Environment.GetEnvironmentVariable("QWENASPIRE_BF16_DOT") != "0" && CpuFeatures.Avx512Bf16;
+    // One micro-kernel per activation rows of a block (1, 2, 3–4): the same bits per row whichever runs it.
+    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel1 = Load(Bf16Dot4x1Code.Bytes);
+    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel2 = Load(Bf16Dot4x2Code.Bytes);
+    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel = Load(Bf16Dot4x4Code.Bytes);
 
     [ThreadStatic]
     private static PackBuffer? t_pack;
 
     /// <summary>The CPU has AVX512-BF16 and its kernel loaded (QWENASPIRE_BF16_DOT=0 turns it off, for A/B runs).</summary>
-    public static bool Available => s_kernel != null;
+    public static bool Available => s_kernel != null && s_kernel1 != null && s_kernel2 != null;
+
+    private static delegate* unmanaged[SuppressGCTransition]<Args*, void> Load(ReadOnlySpan<byte> code) =>
+        s_wanted ? (delegate* unmanaged[SuppressGCTransition]<Args*, void>)ExecutableCode.TryLoad(code) : null;
 
     /// <summary>Whether this path takes a (outF, inF) bf16 weight: whole 32-element steps and 4-row output blocks.</summary>
     public static bool Accepts(int outF, int inF) => Available && inF > 0 && inF % 32 == 0 && outF % 4 == 0;
@@ -85,7 +89,8 @@ internal static unsafe class Bf16DotGemv
                 a.X = packed + (long)b * steps * 128;
                 a.Y = y + (long)4 * b * outF + o;
                 a.Rows = Math.Min(4, rows - 4 * b);
-                s_kernel(&a);
+                var kernel = a.Rows switch { 1 => s_kernel1, 2 => s_kernel2, _ => s_kernel };
+                kernel(&a);
             }
         }
     }

@@ -1,18 +1,18 @@
-# bf16_dot_4x4: y[t, o..o+3] = Σ_i x[t, i] · w[o+r, i] for 4 weight rows and up to 4 activation rows, with
+# bf16_dot_4x4: y[t, o..o+3] = sum_i x[t, i] * w[o+r, i] for 4 weight rows and 4 activation row(s), with
 # AVX512-BF16 vdpbf16ps (32 bf16 products per instruction, f32 accumulation). .NET exposes no AVX512-BF16
-# intrinsics, so this is assembled here and its bytes loaded into executable memory at run time
-# (Bf16DotCode.g.cs, written by scripts/assemble-kernels.sh; never edit the bytes by hand).
+# intrinsics, so this is assembled (scripts/gen-bf16-dot.py wrote it; scripts/assemble-kernels.sh turns it into
+# bf16_dot_4x4.g.cs) and its bytes are loaded into executable memory at run time.
 #
-# Argument block (8-byte fields) at rax — an OS-specific prologue moves the first argument (rdi on SysV,
-# rcx on Windows) there. Only registers volatile in both ABIs are used: rax rcx rdx r8-r11, zmm0-5, zmm16-31.
-#   [rax+0]  w: weight row o (bf16, row-major, rows 64-byte multiples)
+# Argument block (8-byte fields) at rax: an OS-specific prologue moves the first argument (rdi on SysV, rcx on
+# Windows) there. Only registers volatile in both ABIs are used: rax rcx rdx r8-r11, zmm0-5, zmm16-31.
+#   [rax+0]  w: weight row o (bf16, row-major)
 #   [rax+8]  weight row stride in bytes
-#   [rax+16] x: packed activations, per 32-element step four rows of 32 bf16 (256 bytes), zero-padded rows
+#   [rax+16] x: packed activations; per 32-element step 4 rows of 32 bf16 (256 bytes; rows past 4 unread)
 #   [rax+24] steps: n / 32 (>= 1)
 #   [rax+32] y: &y[t0, o] (f32)
 #   [rax+40] y row stride in bytes
-#   [rax+48] valid activation rows in this block (1..4)
-#   [rax+56] prefetch: the weight rows to fetch into L2 meanwhile (the next block's row 0)
+#   [rax+48] activation rows to store (1..4)
+#   [rax+56] the weight rows to prefetch into L2 meanwhile (the next block's row 0)
 .intel_syntax noprefix
 .text
 .globl bf16_dot_4x4
@@ -40,7 +40,7 @@ bf16_dot_4x4:
   vpxord zmm30, zmm30, zmm30
   vpxord zmm31, zmm31, zmm31
 1:
-  vmovdqu16 zmm0, [r9]
+  vmovdqu16 zmm0, [r9+0]
   vmovdqu16 zmm1, [r9+64]
   vmovdqu16 zmm2, [r9+128]
   vmovdqu16 zmm3, [r9+192]
@@ -73,8 +73,8 @@ bf16_dot_4x4:
   add r9, 256
   dec r10
   jnz 1b
-# Transpose-sum of the 16 accumulators (k = 4r + t): every sum takes the same adds in the same order, so a row's
-# result does not depend on the other rows of its block. Afterwards lane 4t + r of zmm16 holds y[t, o+r].
+# Transpose-sum of the 16 accumulators (k = 4r + t): every sum takes the same adds in the same order, so a
+# row's result does not depend on the other rows of its block. Afterwards lane 4t + r of zmm16 is y[t, o+r].
   vshuff64x2 zmm0, zmm16, zmm17, 0x44
   vshuff64x2 zmm1, zmm16, zmm17, 0xee
   vaddps zmm16, zmm0, zmm1
