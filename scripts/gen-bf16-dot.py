@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Writes src/QwenAspire.Engine/Model/Kernels/Native/bf16_dot_4x{1,2,4}.s: the AVX512-BF16 micro-kernels of
-Bf16DotGemv for 4 weight rows and 1, 2 or 4 activation rows. Every variant keeps accumulator k = 4r + t and runs
+"""Writes bf16_dot_4x{1,2,4}.s into the folder given (scripts/assemble-kernels.sh does so and assembles them): the
+AVX512-BF16 micro-kernels of Bf16DotGemv, in GNU as syntax, for 4 weight rows and 1, 2 or 4 activation rows. Every variant keeps accumulator k = 4r + t and runs
 the same 16-way transpose-sum (missing rows' accumulators stay zero, and x + 0 = x), so a row gets the same bits
-whichever variant computed it. Then run scripts/assemble-kernels.sh."""
+whichever variant computed it. This file is their source: edit it, then run scripts/assemble-kernels.sh."""
 import pathlib
 
 HEADER = """# bf16_dot_4x{T}: y[t, o..o+3] = sum_i x[t, i] * w[o+r, i] for 4 weight rows and {T} activation row(s), with
 # AVX512-BF16 vdpbf16ps (32 bf16 products per instruction, f32 accumulation). .NET exposes no AVX512-BF16
-# intrinsics, so this is assembled (scripts/gen-bf16-dot.py wrote it; scripts/assemble-kernels.sh turns it into
-# bf16_dot_4x{T}.g.cs) and its bytes are loaded into executable memory at run time.
+# intrinsics, so this is assembled (scripts/gen-bf16-dot.py wrote it; scripts/assemble-kernels.sh puts its bytes
+# in Native/Bf16DotCode.g.cs) and loaded into executable memory at run time.
 #
 # Argument block (8-byte fields) at rax: an OS-specific prologue moves the first argument (rdi on SysV, rcx on
 # Windows) there. Only registers volatile in both ABIs are used: rax rcx rdx r8-r11, zmm0-5, zmm16-31.
@@ -91,7 +91,8 @@ def kernel(T):
     a("  ret")
     return "\n".join(out) + "\n"
 
-native = pathlib.Path(__file__).resolve().parent.parent / "src/QwenAspire.Engine/Model/Kernels/Native"
+import sys
+native = pathlib.Path(sys.argv[1])
 for T in (1, 2, 4):
     (native / f"bf16_dot_4x{T}.s").write_text(kernel(T))
     print(f"wrote bf16_dot_4x{T}.s")

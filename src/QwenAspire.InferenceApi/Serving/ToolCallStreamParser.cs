@@ -9,15 +9,15 @@ namespace QwenAspire.InferenceApi.Serving;
 /// as soon as <c>"arguments":</c> is followed by an object, then <see cref="ArgumentsDelta"/> fragments of that
 /// object as they are generated (they concatenate to its exact text), then <see cref="CallEnded"/>.
 /// Blocks of another shape (keys in another order, string-encoded or missing arguments) are read whole at
-/// <c>&lt;/tool_call&gt;</c>, like <see cref="ToolCallParser"/>: a call if they parse, else content. A call that
+/// <c>&lt;/tool_call&gt;</c>: a call if they parse, else content. A call that
 /// has started is never taken back: cut off (max_tokens) or malformed after its start, it ends with the
 /// arguments written so far and <see cref="CallEnded.Complete"/> false. Content outside blocks passes through
-/// as in <see cref="ToolCallParser"/> (a possible tag start is held back; whitespace around calls dropped).
+/// (a possible tag start is held back; whitespace around calls dropped).
 /// </summary>
 public sealed class ToolCallStreamParser
 {
-    public const string OpenTag = ToolCallParser.OpenTag;
-    public const string CloseTag = ToolCallParser.CloseTag;
+    public const string OpenTag = "<tool_call>";
+    public const string CloseTag = "</tool_call>";
 
     public abstract record Event;
     public sealed record Content(string Text) : Event;

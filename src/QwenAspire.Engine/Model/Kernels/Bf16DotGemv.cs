@@ -6,7 +6,7 @@ using QwenAspire.Engine.Model.Kernels.Native;
 namespace QwenAspire.Engine.Model.Kernels;
 
 /// <summary>
-/// <c>y = x Wᵀ</c> against bf16 weights with AVX512-BF16 (Native/bf16_dot_4x*.s): activations are rounded to
+/// <c>y = x Wᵀ</c> against bf16 weights with AVX512-BF16 (scripts/gen-bf16-dot.py, assembled into Native/Bf16DotCode.g.cs): activations are rounded to
 /// bf16 once per call (as llama.cpp and libtorch's bf16 linear do) and each instruction takes 32 products with
 /// f32 accumulation, twice the multiply rate of widening the weights to f32 and no widening at all. Batched
 /// decode is compute-bound on the widened path (8 rows: 16 f32 FMAs per weight vector), which is why this
@@ -16,9 +16,9 @@ internal static unsafe class Bf16DotGemv
 {
     private static readonly bool s_wanted = Environment.GetEnvironmentVariable("QWENASPIRE_BF16_DOT") != "0" && CpuFeatures.Avx512Bf16;
     // One micro-kernel per activation rows of a block (1, 2, 3–4): the same bits per row whichever runs it.
-    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel1 = Load(Bf16Dot4x1Code.Bytes);
-    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel2 = Load(Bf16Dot4x2Code.Bytes);
-    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel = Load(Bf16Dot4x4Code.Bytes);
+    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel1 = Load(Bf16DotCode.Rows1);
+    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel2 = Load(Bf16DotCode.Rows2);
+    private static readonly delegate* unmanaged[SuppressGCTransition]<Args*, void> s_kernel = Load(Bf16DotCode.Rows4);
 
     [ThreadStatic]
     private static PackBuffer? t_pack;

@@ -43,13 +43,11 @@ internal static unsafe class QuantBlocks
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x2<TQ>(in QuantGemvArgs a, int o, int t) where TQ : struct, IQuantFormat
     {
-        var sbBytes = TQ.SuperBlockBytes(a.Group);
-        var scBytes = TQ.ScaleBytes(a.Group);
-        var sbCols = QuantLayout.SuperBlock(a.Group);
-        var chunks = a.Group / 4;
-        byte* w0 = a.W + o * a.RowBytes, w1 = w0 + a.RowBytes, w2 = w1 + a.RowBytes, w3 = w2 + a.RowBytes;
-        byte* s0 = a.S + o * a.ScaleRowBytes, s1 = s0 + a.ScaleRowBytes, s2 = s1 + a.ScaleRowBytes, s3 = s2 + a.ScaleRowBytes;
-        byte* u0 = a.Sub + o * a.SubRowBytes, u1 = u0 + a.SubRowBytes, u2 = u1 + a.SubRowBytes, u3 = u2 + a.SubRowBytes;
+        var r = new QuantRowStart<TQ>(a, o);
+        int sbBytes = r.SuperBlockBytes, scBytes = r.ScaleBytes, sbCols = r.SuperBlockColumns, chunks = r.Chunks;
+        byte* w0 = r.W, w1 = w0 + a.RowBytes, w2 = w1 + a.RowBytes, w3 = w2 + a.RowBytes;
+        byte* s0 = r.S, s1 = s0 + a.ScaleRowBytes, s2 = s1 + a.ScaleRowBytes, s3 = s2 + a.ScaleRowBytes;
+        byte* u0 = r.Sub, u1 = u0 + a.SubRowBytes, u2 = u1 + a.SubRowBytes, u3 = u2 + a.SubRowBytes;
         short* x0 = a.X + (long)t * a.Padded, x1 = x0 + a.Padded;
         float* m0 = a.Sums + (long)t * a.Groups, m1 = m0 + a.Groups;
         Vector512<float> f00 = default, f10 = default, f20 = default, f30 = default, f01 = default, f11 = default, f21 = default, f31 = default;
@@ -100,13 +98,11 @@ internal static unsafe class QuantBlocks
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile4x1<TQ>(in QuantGemvArgs a, int o, int t) where TQ : struct, IQuantFormat
     {
-        var sbBytes = TQ.SuperBlockBytes(a.Group);
-        var scBytes = TQ.ScaleBytes(a.Group);
-        var sbCols = QuantLayout.SuperBlock(a.Group);
-        var chunks = a.Group / 4;
-        byte* w0 = a.W + o * a.RowBytes, w1 = w0 + a.RowBytes, w2 = w1 + a.RowBytes, w3 = w2 + a.RowBytes;
-        byte* s0 = a.S + o * a.ScaleRowBytes, s1 = s0 + a.ScaleRowBytes, s2 = s1 + a.ScaleRowBytes, s3 = s2 + a.ScaleRowBytes;
-        byte* u0 = a.Sub + o * a.SubRowBytes, u1 = u0 + a.SubRowBytes, u2 = u1 + a.SubRowBytes, u3 = u2 + a.SubRowBytes;
+        var r = new QuantRowStart<TQ>(a, o);
+        int sbBytes = r.SuperBlockBytes, scBytes = r.ScaleBytes, sbCols = r.SuperBlockColumns, chunks = r.Chunks;
+        byte* w0 = r.W, w1 = w0 + a.RowBytes, w2 = w1 + a.RowBytes, w3 = w2 + a.RowBytes;
+        byte* s0 = r.S, s1 = s0 + a.ScaleRowBytes, s2 = s1 + a.ScaleRowBytes, s3 = s2 + a.ScaleRowBytes;
+        byte* u0 = r.Sub, u1 = u0 + a.SubRowBytes, u2 = u1 + a.SubRowBytes, u3 = u2 + a.SubRowBytes;
         var x0 = a.X + (long)t * a.Padded;
         var m0 = a.Sums + (long)t * a.Groups;
         Vector512<float> f0 = default, f1 = default, f2 = default, f3 = default;
@@ -145,13 +141,9 @@ internal static unsafe class QuantBlocks
 
     private static void Tile1x1<TQ>(in QuantGemvArgs a, int o, int t) where TQ : struct, IQuantFormat
     {
-        var sbBytes = TQ.SuperBlockBytes(a.Group);
-        var scBytes = TQ.ScaleBytes(a.Group);
-        var sbCols = QuantLayout.SuperBlock(a.Group);
-        var chunks = a.Group / 4;
-        var w0 = a.W + o * a.RowBytes;
-        var s0 = a.S + o * a.ScaleRowBytes;
-        var u0 = a.Sub + o * a.SubRowBytes;
+        var r = new QuantRowStart<TQ>(a, o);
+        int sbBytes = r.SuperBlockBytes, scBytes = r.ScaleBytes, sbCols = r.SuperBlockColumns, chunks = r.Chunks;
+        byte* w0 = r.W, s0 = r.S, u0 = r.Sub;
         var x0 = a.X + (long)t * a.Padded;
         var m0 = a.Sums + (long)t * a.Groups;
         Vector512<float> f = default;
@@ -180,5 +172,29 @@ internal static unsafe class QuantBlocks
         y[1] = v1 * xs * rf[1];
         y[2] = v2 * xs * rf[2];
         y[3] = v3 * xs * rf[3];
+    }
+}
+
+/// <summary>Where output row <c>o</c>'s packed weights, scales and sub-scales start, and the super-block geometry of the format.</summary>
+internal readonly unsafe struct QuantRowStart<TQ> where TQ : struct, IQuantFormat
+{
+    public readonly byte* W;
+    public readonly byte* S;
+    public readonly byte* Sub;
+    public readonly int SuperBlockBytes;
+    public readonly int ScaleBytes;
+    public readonly int SuperBlockColumns;
+    /// <summary>Two-step (64-column) chunks per super-block.</summary>
+    public readonly int Chunks;
+
+    public QuantRowStart(in QuantGemvArgs a, int o)
+    {
+        W = a.W + o * a.RowBytes;
+        S = a.S + o * a.ScaleRowBytes;
+        Sub = a.Sub + o * a.SubRowBytes;
+        SuperBlockBytes = TQ.SuperBlockBytes(a.Group);
+        ScaleBytes = TQ.ScaleBytes(a.Group);
+        SuperBlockColumns = QuantLayout.SuperBlock(a.Group);
+        Chunks = a.Group / 4;
     }
 }

@@ -41,17 +41,12 @@ internal static unsafe class QuantBlocks256
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
     private static void Tile2x1<TQ>(in QuantGemvArgs a, int o, int t, int count) where TQ : struct, IQuantFormat
     {
-        var sbBytes = TQ.SuperBlockBytes(a.Group);
-        var scBytes = TQ.ScaleBytes(a.Group);
-        var sbCols = QuantLayout.SuperBlock(a.Group);
-        var chunks = a.Group / 4;
-        var w0 = a.W + o * a.RowBytes;
+        var r = new QuantRowStart<TQ>(a, o);
+        int sbBytes = r.SuperBlockBytes, scBytes = r.ScaleBytes, sbCols = r.SuperBlockColumns, chunks = r.Chunks;
         // A single row reads itself twice rather than branching in the loop; only its own result is stored.
-        var w1 = count == 2 ? w0 + a.RowBytes : w0;
-        var s0 = a.S + o * a.ScaleRowBytes;
-        var s1 = count == 2 ? s0 + a.ScaleRowBytes : s0;
-        var u0 = a.Sub + o * a.SubRowBytes;
-        var u1 = count == 2 ? u0 + a.SubRowBytes : u0;
+        byte* w0 = r.W, w1 = count == 2 ? w0 + a.RowBytes : w0;
+        byte* s0 = r.S, s1 = count == 2 ? s0 + a.ScaleRowBytes : s0;
+        byte* u0 = r.Sub, u1 = count == 2 ? u0 + a.SubRowBytes : u0;
         var x0 = a.X + (long)t * a.Padded;
         var m0 = a.Sums + (long)t * a.Groups;
         Vector256<float> f0 = default, g0 = default, f1 = default, g1 = default;

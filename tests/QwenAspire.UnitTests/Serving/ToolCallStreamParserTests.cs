@@ -1,9 +1,8 @@
-using System.Text;
 using System.Text.Json;
 using QwenAspire.InferenceApi.Serving;
 using Parser = QwenAspire.InferenceApi.Serving.ToolCallStreamParser;
 
-namespace QwenAspire.FunctionalTests;
+namespace QwenAspire.UnitTests.Serving;
 
 /// <summary>The incremental tool-call reader: every split of the text gives the same calls, arguments stream before the close tag.</summary>
 public sealed class ToolCallStreamParserTests
@@ -117,13 +116,14 @@ public sealed class ToolCallStreamParserTests
     }
 
     [Fact]
-    public void AgreesWithTheWholeBlockParserOnWellFormedCalls()
+    public void EachCallGetsItsOwnIdAndIndexAndTheTextAroundIsTheContent()
     {
-        var text = new StringBuilder("Intro.\n");
-        for (var i = 0; i < 3; i++) text.Append(OneCall.Replace("get_weather", $"f{i}")).Append('\n');
-        var (content, calls) = ToolCallParser.ParseAll(text.ToString());
-        var r = Run([text.ToString()]);
-        Assert.Equal(content, r.Content.Trim());
-        Assert.Equal(calls.Select(c => (c.Index, c.Name, c.Arguments)), r.Calls.Select(c => (c.Index, c.Name, c.Arguments)));
+        var text = "Intro.\n" + string.Concat(Enumerable.Range(0, 3).Select(i => OneCall.Replace("get_weather", $"f{i}") + "\n"));
+        var r = Run([text]);
+        Assert.Equal("Intro.", r.Content.Trim());
+        Assert.Equal([(0, "f0"), (1, "f1"), (2, "f2")], r.Calls.Select(c => (c.Index, c.Name)));
+        Assert.All(r.Calls, c => Assert.Matches("^call_[0-9a-f]{24}$", c.Id));
+        Assert.Equal(3, r.Calls.Select(c => c.Id).Distinct().Count());
+        Assert.All(r.Calls, c => Assert.Equal("{\"city\": \"Paris \\\"}\", \"n\": [1, {\"a\": 2}]}", c.Arguments));
     }
 }
