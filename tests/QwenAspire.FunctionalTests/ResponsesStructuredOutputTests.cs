@@ -41,7 +41,7 @@ public sealed class ResponsesStructuredOutputTests(ModelServer server)
     {
         var format = ResponseTextFormat.CreateJsonSchemaFormat("flag", BinaryData.FromString(FlagSchema), jsonSchemaIsStrict: true);
         var text = new System.Text.StringBuilder();
-        await foreach (var update in await Client.CreateResponseStreamingAsync(Options(format, stream: true)))
+        await foreach (var update in Client.CreateResponseStreamingAsync(Options(format, stream: true)))
             if (update is StreamingResponseOutputTextDeltaUpdate delta) text.Append(delta.Delta);
         using var doc = JsonDocument.Parse(text.ToString());
         Assert.True(JsonSchema.FromText(FlagSchema).Evaluate(doc.RootElement).IsValid, text.ToString());
@@ -81,7 +81,7 @@ public sealed class ResponsesStructuredOutputTests(ModelServer server)
         options.Tools.Add(ResponseTool.CreateFunctionTool("get_weather", BinaryData.FromString(ForcedToolCallTests.WeatherSchema), strictModeEnabled: true, "Weather forecast"));
         var arguments = new System.Text.StringBuilder();
         ResponseResult? completed = null;
-        await foreach (var update in await Client.CreateResponseStreamingAsync(options))
+        await foreach (var update in Client.CreateResponseStreamingAsync(options))
         {
             if (update is StreamingResponseFunctionCallArgumentsDeltaUpdate delta) arguments.Append(delta.Delta);
             if (update is StreamingResponseCompletedUpdate done) completed = done.Response;
