@@ -112,4 +112,17 @@ public sealed class ResponsesStructuredOutputTests(ModelServer server)
         Assert.All(calls, c => Assert.Equal("get_time", c.FunctionName));
         Assert.DoesNotContain(response.OutputItems, i => i is ReasoningResponseItem); // a forced call renders with thinking off
     }
+
+    [Fact]
+    public async Task ForcedToolChoiceWithAJsonFormatIsA400()
+    {
+        // One grammar per request, as in chat: the forced call must not silently replace the JSON constraint.
+        var options = Options(ResponseTextFormat.CreateJsonObjectFormat());
+        options.ToolChoice = ResponseToolChoice.CreateRequiredChoice();
+        options.Tools.Add(ResponseTool.CreateFunctionTool("get_time", BinaryData.FromString(ForcedToolCallTests.TimeSchema), strictModeEnabled: true, "Local time"));
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => Client.CreateResponseAsync(options));
+        Assert.Equal(400, error.Status);
+        Assert.Contains("tool_choice", error.Message);
+        Assert.Contains("text.format", error.Message);
+    }
 }
