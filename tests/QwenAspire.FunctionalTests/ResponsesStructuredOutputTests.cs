@@ -41,7 +41,7 @@ public sealed class ResponsesStructuredOutputTests(ModelServer server)
     {
         var format = ResponseTextFormat.CreateJsonSchemaFormat("flag", BinaryData.FromString(FlagSchema), jsonSchemaIsStrict: true);
         var text = new System.Text.StringBuilder();
-        await foreach (var update in await Client.CreateResponseStreamingAsync(Options(format, stream: true)))
+        await foreach (var update in Client.CreateResponseStreamingAsync(Options(format, stream: true)))
             if (update is StreamingResponseOutputTextDeltaUpdate delta) text.Append(delta.Delta);
         using var doc = JsonDocument.Parse(text.ToString());
         Assert.True(JsonSchema.FromText(FlagSchema).Evaluate(doc.RootElement).IsValid, text.ToString());
@@ -81,7 +81,7 @@ public sealed class ResponsesStructuredOutputTests(ModelServer server)
         options.Tools.Add(ResponseTool.CreateFunctionTool("get_weather", BinaryData.FromString(ForcedToolCallTests.WeatherSchema), strictModeEnabled: true, "Weather forecast"));
         var arguments = new System.Text.StringBuilder();
         ResponseResult? completed = null;
-        await foreach (var update in await Client.CreateResponseStreamingAsync(options))
+        await foreach (var update in Client.CreateResponseStreamingAsync(options))
         {
             if (update is StreamingResponseFunctionCallArgumentsDeltaUpdate delta) arguments.Append(delta.Delta);
             if (update is StreamingResponseCompletedUpdate done) completed = done.Response;
@@ -111,5 +111,18 @@ public sealed class ResponsesStructuredOutputTests(ModelServer server)
         Assert.NotEmpty(calls);
         Assert.All(calls, c => Assert.Equal("get_time", c.FunctionName));
         Assert.DoesNotContain(response.OutputItems, i => i is ReasoningResponseItem); // a forced call renders with thinking off
+    }
+
+    [Fact]
+    public async Task ForcedToolChoiceWithAJsonFormatIsA400()
+    {
+        // One grammar per request, as in chat: the forced call must not silently replace the JSON constraint.
+        var options = Options(ResponseTextFormat.CreateJsonObjectFormat());
+        options.ToolChoice = ResponseToolChoice.CreateRequiredChoice();
+        options.Tools.Add(ResponseTool.CreateFunctionTool("get_time", BinaryData.FromString(ForcedToolCallTests.TimeSchema), strictModeEnabled: true, "Local time"));
+        var error = await Assert.ThrowsAsync<ClientResultException>(() => Client.CreateResponseAsync(options));
+        Assert.Equal(400, error.Status);
+        Assert.Contains("tool_choice", error.Message);
+        Assert.Contains("text.format", error.Message);
     }
 }

@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Headers;
@@ -77,16 +76,7 @@ public sealed class TelemetryTests(ModelServer server)
     [InlineData(true)]
     public async Task EachChatRequestIsAGenAiSpan(bool stream)
     {
-        var spans = new ConcurrentBag<Activity>();
-        using var listener = new ActivityListener
-        {
-            // The name the service defaults register with OpenTelemetry: the spans are exported only if it is the server's.
-            ShouldListenTo = s => s.Name == TelemetryNames.InferenceApiActivitySource,
-            Sample = (ref ActivityCreationOptions<ActivityContext> _) => ActivitySamplingResult.AllDataAndRecorded,
-            ActivityStopped = spans.Add,
-        };
-        ActivitySource.AddActivityListener(listener);
-
+        using var spans = new SpanRecorder();
         using var client = server.App.Client();
         using var response = await client.PostAsync("/v1/chat/completions", ModelServer.Json(Chat(stream, seed: 7)));
         string body = await response.Content.ReadAsStringAsync();
@@ -95,14 +85,7 @@ public sealed class TelemetryTests(ModelServer server)
         var usage = System.Text.RegularExpressions.Regex.Match(body, "\"prompt_tokens\":(\\d+),\"completion_tokens\":(\\d+)");
         Assert.True(usage.Success, body);
 
-        // The span ends when the handler returns, just after the last byte was written.
-        Activity? span = null;
-        for (int attempt = 0; attempt < 50 && span is null; attempt++)
-        {
-            span = spans.FirstOrDefault(a => (string?)a.GetTagItem("gen_ai.response.id") == id);
-            if (span is null) await Task.Delay(50);
-        }
-        Assert.NotNull(span);
+        var span = await spans.WaitForAsync(id);
         Assert.Equal($"chat {ModelServer.Model}", span.DisplayName);
         Assert.Equal(ActivityKind.Internal, span.Kind);
         Assert.Equal("chat", span.GetTagItem("gen_ai.operation.name"));
@@ -118,6 +101,52 @@ public sealed class TelemetryTests(ModelServer server)
         Assert.Equal(int.Parse(usage.Groups[1].Value), span.GetTagItem("gen_ai.usage.input_tokens"));
         Assert.Equal(int.Parse(usage.Groups[2].Value), span.GetTagItem("gen_ai.usage.output_tokens"));
         Assert.Equal(["length"], (string[])span.GetTagItem("gen_ai.response.finish_reasons")!);
+        Assert.Equal("chat_completions", span.GetTagItem("openai.api.type"));
+        Assert.Equal("text", span.GetTagItem("gen_ai.output.type"));
+        Assert.Equal(ActivityStatusCode.Unset, span.Status);
+    }
+
+    [Theory]
+    [InlineData(false, false)]
+    [InlineData(true, false)]
+    [InlineData(false, true)]
+    [InlineData(true, true)]
+    public async Task EachResponsesRequestIsAGenAiChatSpan(bool stream, bool json)
+    {
+        using var spans = new SpanRecorder();
+        var request = new Dictionary<string, object?>
+        {
+            ["model"] = ModelServer.Model,
+            ["input"] = "hello",
+            ["max_output_tokens"] = 3,
+            ["temperature"] = 0,
+            ["seed"] = 9,
+            ["stream"] = stream,
+            ["text"] = json ? new { format = new { type = "json_object" } } : null,
+        };
+        using var client = server.App.Client();
+        using var response = await client.PostAsync("/v1/responses", ModelServer.Json(request));
+        string body = await response.Content.ReadAsStringAsync();
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        string id = System.Text.RegularExpressions.Regex.Match(body, "\"id\":\"(resp_[0-9a-f]+)\"").Groups[1].Value;
+        // Streaming: only the last event (response.incomplete) carries the usage.
+        var input = System.Text.RegularExpressions.Regex.Matches(body, "\"input_tokens\":(\\d+)");
+        var output = System.Text.RegularExpressions.Regex.Matches(body, "\"output_tokens\":(\\d+)");
+        Assert.True(input.Count > 0 && output.Count > 0, body);
+
+        var span = await spans.WaitForAsync(id);
+        Assert.Equal($"chat {ModelServer.Model}", span.DisplayName);
+        Assert.Equal("chat", span.GetTagItem("gen_ai.operation.name"));
+        Assert.Equal("responses", span.GetTagItem("openai.api.type"));
+        Assert.Equal(InferenceApiTelemetry.ProviderName, span.GetTagItem("gen_ai.provider.name"));
+        Assert.Equal(ModelServer.Model, span.GetTagItem("gen_ai.request.model"));
+        Assert.Equal(3, span.GetTagItem("gen_ai.request.max_tokens"));
+        Assert.Equal(9L, span.GetTagItem("gen_ai.request.seed"));
+        Assert.Equal(json ? "json" : "text", span.GetTagItem("gen_ai.output.type"));
+        Assert.Equal(int.Parse(input[^1].Groups[1].Value), span.GetTagItem("gen_ai.usage.input_tokens"));
+        Assert.Equal(3, int.Parse(output[^1].Groups[1].Value));
+        Assert.Equal(3, span.GetTagItem("gen_ai.usage.output_tokens"));
+        Assert.Equal(["length"], (string[])span.GetTagItem("gen_ai.response.finish_reasons")!); // status incomplete
         Assert.Equal(ActivityStatusCode.Unset, span.Status);
     }
 }

@@ -16,7 +16,10 @@ public static class InferenceApiTelemetry
     public static readonly ActivitySource Source = new(SourceName);
 
     /// <param name="operation"><c>chat</c> or <c>text_completion</c> (the conventions' well-known values).</param>
-    public static Activity? StartGeneration(string operation, string model, SamplingParams sampling, string responseId, int choiceCount = 1)
+    /// <param name="apiType"><c>openai.api.type</c> (chat_completions, responses; completions is a custom value the conventions allow).</param>
+    /// <param name="outputType"><c>gen_ai.output.type</c>: text or json.</param>
+    public static Activity? StartGeneration(string operation, string model, SamplingParams sampling, string responseId, int choiceCount = 1,
+        string? apiType = null, string? outputType = null)
     {
         var activity = Source.StartActivity($"{operation} {model}", ActivityKind.Internal);
         if (activity is null) return null;
@@ -33,6 +36,8 @@ public static class InferenceApiTelemetry
         if (sampling.PresencePenalty != 0) activity.SetTag("gen_ai.request.presence_penalty", (double)sampling.PresencePenalty);
         if (sampling.StopStrings.Count > 0) activity.SetTag("gen_ai.request.stop_sequences", sampling.StopStrings.ToArray());
         if (choiceCount != 1) activity.SetTag("gen_ai.request.choice.count", choiceCount);
+        if (apiType is not null) activity.SetTag("openai.api.type", apiType);
+        if (outputType is not null) activity.SetTag("gen_ai.output.type", outputType);
         activity.SetTag("gen_ai.response.id", responseId);
         activity.SetTag("gen_ai.response.model", model);
         return activity;

@@ -24,7 +24,7 @@ public sealed class ResponsesRequest
     public long? Seed { get; set; }
     /// <summary>Flat function tools: {"type":"function","name","description","parameters","strict"}.</summary>
     public JsonArray? Tools { get; set; }
-    /// <summary>"none" | "auto" (forcing a function comes with the forced tool_choice of chat).</summary>
+    /// <summary>"auto" | "none" (tools not offered) | "required" | {"type":"function","name"} (forced by the tool-call grammar).</summary>
     public JsonElement? ToolChoice { get; set; }
     public bool? ParallelToolCalls { get; set; }
     public ResponsesReasoningParam? Reasoning { get; set; }

@@ -44,6 +44,9 @@ public static class ResponsesRequestValidation
         }
         if (ParseFormat(r.Text?.Format, out var format) is { } badFormat) return badFormat;
         if (ConvertToolChoice(r.ToolChoice, out var toolChoice) is { } badChoice) return badChoice;
+        // One grammar per request, as in chat: a forced call would otherwise silently replace the JSON constraint.
+        if (format.IsConstrained && toolChoice is { } forced && !(forced.ValueKind == JsonValueKind.String && forced.GetString() is "auto" or "none"))
+            return ApiError.BadRequest("A forced tool_choice cannot be combined with a JSON text.format; use one of them.", "tool_choice", "unsupported_value");
         if (ConvertTools(r.Tools, out var tools) is { } badTools) return badTools;
         if (ResponsesInput.TryConvert(r.Input, r.Instructions, out var messages) is { } badInput) return badInput;
         bool offerTools = tools is { Count: > 0 } && !(r.ToolChoice is { ValueKind: JsonValueKind.String } c && c.GetString() == "none");

@@ -17,7 +17,9 @@ public sealed class ChatServing(ServingPipeline pipeline, ILogger<ChatServing> l
 
         int? logprobs = request.Logprobs == true ? request.TopLogprobs ?? 0 : null;
         var prepared = pipeline.Prepare("chat", "chatcmpl-", request.Model!, models, adapter, [promptIds], request.N ?? 1,
-            SamplingInput.From(request, fields, request.RequestedMaxTokens(), logprobs, constraint));
+            SamplingInput.From(request, fields, request.RequestedMaxTokens(), logprobs, constraint))
+            with
+        { ApiType = "chat_completions", OutputType = fields.Format.IsConstrained ? "json" : "text" };
         var ct = context.RequestAborted;
         var (run, refused) = await pipeline.StartAsync(prepared, ct);
         if (refused is not null) return refused.ToResult();

@@ -16,7 +16,9 @@ public sealed class CompletionServing(ServingPipeline pipeline, ILogger<Completi
         var promptIds = prompts.Select(p => p.TokenIds?.ToArray() ?? models.Prompt.Encode(p.Text!)).ToList();
         int n = request.N ?? 1;
         var prepared = pipeline.Prepare("text_completion", "cmpl-", request.Model!, models, adapter, promptIds, n,
-            SamplingInput.From(request, fields, request.MaxTokens, request.Logprobs, constraint), promptParam: "prompt");
+            SamplingInput.From(request, fields, request.MaxTokens, request.Logprobs, constraint), promptParam: "prompt")
+            with
+        { ApiType = "completions", OutputType = fields.Format.IsConstrained ? "json" : "text" };
         var ct = context.RequestAborted;
         var (run, refused) = await pipeline.StartAsync(prepared, ct);
         if (refused is not null) return refused.ToResult();

@@ -36,7 +36,10 @@ public sealed class ResponsesServing(ServingPipeline pipeline, ILogger<Responses
             MaxTokens = request.MaxOutputTokens,
             Constraint = constraint,
         };
-        var prepared = pipeline.Prepare("chat", "resp_", request.Model!, models, adapter, [promptIds], 1, sampling, promptParam: "input");
+        // The GenAI conventions name a Responses call "chat" too; openai.api.type tells the two APIs apart.
+        var prepared = pipeline.Prepare("chat", "resp_", request.Model!, models, adapter, [promptIds], 1, sampling, promptParam: "input")
+            with
+        { ApiType = "responses", OutputType = fields.Format.IsConstrained ? "json" : "text" };
         var ct = context.RequestAborted;
         var (run, refused) = await pipeline.StartAsync(prepared, ct);
         if (refused is not null) return refused.ToResult();

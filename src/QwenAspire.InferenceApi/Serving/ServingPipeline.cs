@@ -20,6 +20,12 @@ public sealed record PreparedGeneration(
 {
     public int PromptTokens => PromptIds.Sum(p => p.Length);
 
+    /// <summary>The OpenAI API the request came through (<c>openai.api.type</c>: chat_completions, responses, completions).</summary>
+    public string? ApiType { get; init; }
+
+    /// <summary><c>gen_ai.output.type</c>: json when a response/text format constrains the output, else text.</summary>
+    public string? OutputType { get; init; }
+
     public int PromptIndexOf(int choice) => choice / ChoicesPerPrompt;
 }
 
@@ -75,7 +81,7 @@ public sealed class ServingPipeline(
     public async Task<(GenerationRun? Run, ApiError? Refused)> StartAsync(PreparedGeneration prepared, CancellationToken cancellationToken)
     {
         var activity = InferenceApiTelemetry.StartGeneration(prepared.Operation, prepared.ModelName, prepared.Requests[0].Sampling,
-            prepared.Id, prepared.Requests.Count);
+            prepared.Id, prepared.Requests.Count, prepared.ApiType, prepared.OutputType);
         try
         {
             var (streams, refused) = await ChoiceStreams.StartAsync(prepared.Models, prepared.Requests, engine.Value.MaxQueueLength, activity, cancellationToken);
