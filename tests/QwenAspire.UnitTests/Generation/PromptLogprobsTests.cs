@@ -120,4 +120,37 @@ public sealed class PromptLogprobsTests
         Assert.Equal(1 + 3 + 1, runner.Steps.Sum(s => s.LogitsRows));
         Assert.Equal(4, (await b)[0].PromptLogprobs!.Count);
     }
+
+    [Fact]
+    public async Task APromptPreemptedMidwayIsScoredAgainInFull()
+    {
+        // B's prompt (20 tokens) prefills one token a step beside A's decode; A's growth then needs B's blocks, so B
+        // (the newest) is preempted mid-prompt and recomputes it once A is done.
+        int[] promptB = [.. Enumerable.Range(0, 20).Select(i => (i * 7 + 3) % 29)];
+        using var aloneRunner = new PagedFakeRunner(vocabSize: Vocab, blockSize: 4, rule: FakeRule.ContextHash);
+        List<GenerationOutput> expected;
+        await using (var aloneEngine = Engine(aloneRunner))
+            expected = await RunAsync(aloneEngine, Request(promptB, maxTokens: 2, promptLogprobs: 3));
+
+        using var runner = new PagedFakeRunner(vocabSize: Vocab, blockSize: 4, blockCount: 8, rule: FakeRule.ContextHash)
+        {
+            StepDelay = TimeSpan.FromMilliseconds(2), // A is still decoding when B arrives
+        };
+        await using var engine = Engine(runner, new EngineOptions { MaxBatchedTokens = 2, MaxRunningSequences = 2, MaxLogprobs = Vocab });
+        var a = RunAsync(engine, Request([1, 2], maxTokens: 20, promptLogprobs: null));
+        Assert.True(runner.FirstStepEntered.Wait(TimeSpan.FromSeconds(10)));
+        var b = await RunAsync(engine, Request(promptB, maxTokens: 2, promptLogprobs: 3));
+        await a;
+
+        Assert.True(engine.Preemptions > 0, "the scenario must preempt B");
+        Assert.Equal(expected.Select(e => e.TokenId), b.Select(e => e.TokenId));
+        var want = expected[0].PromptLogprobs!;
+        var got = b[0].PromptLogprobs!;
+        Assert.Equal(want.Count, got.Count);
+        for (var i = 1; i < want.Count; i++)
+        {
+            Assert.Equal(want[i]!.Chosen, got[i]!.Chosen);
+            Assert.Equal(want[i]!.Top!, got[i]!.Top!);
+        }
+    }
 }
