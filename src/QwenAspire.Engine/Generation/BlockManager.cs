@@ -181,7 +181,7 @@ internal sealed class BlockManager
     private int Match(Sequence sequence)
     {
         _hits.Clear();
-        if (!_prefixCaching) return 0;
+        if (!_prefixCaching || sequence.SkipsPrefixCache) return 0;
         var eligible = (sequence.Tokens.Count - 1) / BlockSize;
         var tokens = CollectionsMarshal.AsSpan(sequence.Tokens);
         var parent = -1;

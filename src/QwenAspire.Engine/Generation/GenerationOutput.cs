@@ -12,13 +12,18 @@ public enum FinishReason { Stop, Length, Abort }
 /// </summary>
 public sealed record GenerationOutput
 {
-    /// <summary>Token generated in this step (null on a final event that only flushes text).</summary>
+    /// <summary>Token generated in this step (null on a final event that only flushes text, and on the prompt-logprobs event).</summary>
     public int? TokenId { get; init; }
     public string TextDelta { get; init; } = "";
     /// <summary>Chosen token's logprob, when requested.</summary>
     public TokenLogprob? Logprob { get; init; }
     /// <summary>Top-N alternatives for this step, when requested.</summary>
     public IReadOnlyList<TokenLogprob>? TopLogprobs { get; init; }
+    /// <summary>
+    /// With <see cref="SamplingParams.PromptLogprobs"/>: one entry per prompt token (the first null: nothing precedes it),
+    /// on one event of its own before the first generated token (with max_tokens 0, the final event).
+    /// </summary>
+    public IReadOnlyList<PositionLogprobs?>? PromptLogprobs { get; init; }
     /// <summary>Set on the last event only.</summary>
     public FinishReason? Finish { get; init; }
     /// <summary>The stop string or stop token that ended generation, if any.</summary>

@@ -176,11 +176,18 @@ public sealed partial class InferenceEngine
         if (_row.Length != vocab) _row = new float[vocab];
         foreach (var c in chunks)
         {
-            if (!c.Samples) continue;
+            if (!c.Samples && c.PromptLogitsIndex < 0) continue;
             var s = _active[c.Sequence.Id];
             if (s.AbortRequested) continue; // reaped before the next step
             try
             {
+                if (c.PromptLogitsIndex >= 0) ScorePrompt(c, logits);
+                if (!c.Samples) continue;
+                if (c.Sequence.PromptLogprobs is not null || s.Request.Sampling.MaxTokens == 0)
+                {
+                    EndPrompt(s);
+                    if (s.Retired) continue; // max_tokens 0: that was all
+                }
                 // The sampler edits its input (logits processors): sample a copy, not the runner's buffer.
                 logits.Slice(c.LogitsIndex * vocab, vocab).CopyTo(_row);
                 Advance(s);

@@ -68,7 +68,7 @@ internal sealed class Scheduler
         {
             if (budget == 0) break;
             if (s.RemainingTokens <= 1) continue;
-            var count = Math.Min(s.RemainingTokens, budget);
+            var count = ChunkLength(s, budget);
             chunks.Add(new ScheduledChunk(s, s.ComputedTokens, count, -1));
             budget -= count;
         }
@@ -93,7 +93,7 @@ internal sealed class Scheduler
                     s.Admitted = true;
                     admitted.Add(s);
                 }
-                var count = Math.Min(s.RemainingTokens, budget);
+                var count = ChunkLength(s, budget);
                 chunks.Add(new ScheduledChunk(s, s.ComputedTokens, count, -1));
                 budget -= count;
             }
@@ -151,6 +151,23 @@ internal sealed class Scheduler
     }
 
     /// <summary>
+    /// A sequence collecting prompt logprobs gets a full logits row per prompt token, so its chunks are capped at
+    /// <see cref="MaxPromptLogitsRows"/> whatever the budget; others take all the budget allows.
+    /// </summary>
+    private static int ChunkLength(Sequence s, int budget)
+    {
+        var count = Math.Min(s.RemainingTokens, budget);
+        return s.PromptLogprobs is null ? count : Math.Min(count, MaxPromptLogitsRows);
+    }
+
+    /// <summary>
+    /// Prompt positions whose logits one step returns for prompt logprobs: each row is a vocabulary of floats
+    /// (Qwen3: 151,936 × 4 B ≈ 0.6 MB), so 512 rows ≈ 311 MB on the device and as much copied back, whatever
+    /// max_batched_tokens is.
+    /// </summary>
+    internal const int MaxPromptLogitsRows = 512;
+
+    /// <summary>
     /// Free blocks that must remain after admitting a sequence while others run: one per running
     /// sequence (itself included), at most an eighth of the pool. Admitted into a pool left exactly full, it would
     /// be the newest and the first victim of the next decode crossing a block boundary, often before its first
@@ -174,7 +191,7 @@ internal sealed class Scheduler
     /// </summary>
     private bool WaitsForSibling(Sequence sequence)
     {
-        if (!_options.PrefixCaching) return false;
+        if (!_options.PrefixCaching || sequence.SkipsPrefixCache) return false;
         var k = Blocks.CachedPrefixTokens(sequence) / Blocks.BlockSize;
         if (k >= (sequence.Tokens.Count - 1) / Blocks.BlockSize) return false;
         var hash = Blocks.HashOf(sequence, k);

@@ -1,3 +1,5 @@
+using QwenAspire.Engine.Sampling;
+
 namespace QwenAspire.Engine.Generation;
 
 /// <summary>
@@ -17,6 +19,7 @@ public sealed class Sequence
         PromptLength = request.PromptTokens.Count;
         AdapterSlot = adapterSlot;
         AdapterId = adapterId;
+        if (request.Sampling.PromptLogprobs is not null) PromptLogprobs = new PositionLogprobs?[PromptLength];
     }
 
     public long Id { get; } = Interlocked.Increment(ref s_nextId);
@@ -39,6 +42,14 @@ public sealed class Sequence
     internal int HashedBlocks { get; set; }
     /// <summary>Chained hash of each full block of <see cref="Tokens"/> so far (tokens of a full block never change).</summary>
     internal List<ulong> BlockHashes { get; } = [];
+    /// <summary>
+    /// Prompt logprobs gathered so far (entry i: token i given tokens before it), while they are still to be delivered;
+    /// null when not asked for or once delivered. While set, the sequence's prompt steps return logits for every prompt
+    /// position and it takes no prefix-cache hits (a skipped position would have no logits).
+    /// </summary>
+    internal PositionLogprobs?[]? PromptLogprobs { get; set; }
+    /// <summary>Computes every prompt position itself (see <see cref="PromptLogprobs"/>).</summary>
+    internal bool SkipsPrefixCache => PromptLogprobs is not null;
     /// <summary>Has left the waiting queue once (a preempted sequence goes back to waiting but stays admitted).</summary>
     internal bool Admitted { get; set; }
 }

@@ -45,4 +45,14 @@ public static class Logprobs
         for (var i = 0; i < count; i++) result[i] = new TokenLogprob(ids[i], (float)(vals[i] - logSumExp));
         return result;
     }
+
+    /// <summary>
+    /// <paramref name="token"/>'s logprob under <paramref name="logits"/> and, when <paramref name="n"/> &gt; 0, the top
+    /// <paramref name="n"/> (what both a sampled token and a prompt token report).
+    /// </summary>
+    public static PositionLogprobs Of(ReadOnlySpan<float> logits, int token, int n, Span<float> scratch)
+    {
+        var lse = LogSumExp(logits, scratch);
+        return new PositionLogprobs(new TokenLogprob(token, (float)(logits[token] - lse)), n > 0 ? Top(logits, n, lse) : null);
+    }
 }

@@ -54,9 +54,8 @@ public sealed class Sampler
             : p.Temperature < GreedyTemperature ? VectorMath.ArgMax(logits) : Draw(logits, p, rng);
 
         if (p.Logprobs is not { } n) return new SampleResult(token, null, null);
-        var lse = Logprobs.LogSumExp(raw, Buffer(ref _weights, raw.Length));
-        var chosen = new TokenLogprob(token, (float)(raw[token] - lse));
-        return new SampleResult(token, chosen, n > 0 ? Logprobs.Top(raw, n, lse) : null);
+        var lp = Logprobs.Of(raw, token, n, Buffer(ref _weights, raw.Length));
+        return new SampleResult(token, lp.Chosen, lp.Top);
     }
 
     private int Draw(Span<float> logits, SamplingParams p, Xoshiro256StarStar rng)

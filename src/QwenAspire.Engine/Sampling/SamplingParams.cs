@@ -22,6 +22,7 @@ public sealed record SamplingParams
     public float RepetitionPenalty { get; init; } = 1f;
     /// <summary>Same seed, same prompt, same params → same tokens. Null: a random seed.</summary>
     public long? Seed { get; init; }
+    /// <summary>0: run the prompt only and generate nothing (scoring a prompt with <see cref="PromptLogprobs"/>).</summary>
     public int MaxTokens { get; init; } = 256;
     /// <summary>Generation stops when the decoded text contains one of these (not included in the output).</summary>
     public IReadOnlyList<string> StopStrings { get; init; } = [];
@@ -30,6 +31,12 @@ public sealed record SamplingParams
     public bool IgnoreEos { get; init; }
     /// <summary>Null: no logprobs. 0: only the chosen token's logprob. N: also the top N alternatives.</summary>
     public int? Logprobs { get; init; }
+    /// <summary>
+    /// vLLM's prompt_logprobs. Null: none. N: each prompt token's logprob given the tokens before it (the first has
+    /// none), plus the top N alternatives, delivered in one event before the first generated token. Such a sequence
+    /// computes its whole prompt (no prefix-cache hits: skipped positions would have no logits).
+    /// </summary>
+    public int? PromptLogprobs { get; init; }
     /// <summary>OpenAI logit_bias: token id → −100…100 added to its logit (−100 bans it outright).</summary>
     public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
     /// <summary>A constraint on the output (structured output: JSON, a schema); each sequence gets its own state from it.</summary>

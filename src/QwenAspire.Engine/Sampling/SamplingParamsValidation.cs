@@ -15,9 +15,11 @@ public static class SamplingParamsValidation
         if (!(p.FrequencyPenalty >= -2 && p.FrequencyPenalty <= 2)) throw Range("frequency_penalty", p.FrequencyPenalty, "must be in [-2, 2]");
         if (!float.IsFinite(p.RepetitionPenalty) || p.RepetitionPenalty <= 0)
             throw Range("repetition_penalty", p.RepetitionPenalty, "must be a finite number > 0");
-        if (p.MaxTokens < 1) throw Range("max_tokens", p.MaxTokens, "must be at least 1");
+        if (p.MaxTokens < 0) throw Range("max_tokens", p.MaxTokens, "must be at least 0");
         if (p.Logprobs is { } n && (n < 0 || n > maxLogprobs))
             throw Range("top_logprobs", n, $"must be in [0, {maxLogprobs}]");
+        if (p.PromptLogprobs is { } pn && (pn < 0 || pn > maxLogprobs))
+            throw Range("prompt_logprobs", pn, $"must be in [0, {maxLogprobs}]");
         if (p.StopStrings is null || p.StopStrings.Any(string.IsNullOrEmpty))
             throw new ArgumentException("stop: stop strings must be non-empty.", "stop");
         if (p.LogitBias is { } bias)

@@ -24,8 +24,9 @@ public sealed record CompletionChoice
     public IReadOnlyList<int>? TokenIds { get; init; }
 }
 
+/// <summary>Legacy logprobs; with echo they cover the prompt too, whose first token has null logprob and top_logprobs.</summary>
 public sealed record CompletionLogprobs(
     IReadOnlyList<string> Tokens,
-    IReadOnlyList<float> TokenLogprobs,
+    IReadOnlyList<float?> TokenLogprobs,
     IReadOnlyList<Dictionary<string, float>?> TopLogprobs,
     IReadOnlyList<int> TextOffset);

@@ -15,8 +15,13 @@ public sealed class CompletionServing(ServingPipeline pipeline, ILogger<Completi
 
         var promptIds = prompts.Select(p => p.TokenIds?.ToArray() ?? models.Prompt.Encode(p.Text!)).ToList();
         int n = request.N ?? 1;
-        var prepared = pipeline.Prepare("text_completion", "cmpl-", request.Model!, models, adapter, promptIds, n,
-            SamplingInput.From(request, fields, request.MaxTokens, request.Logprobs, constraint), promptParam: "prompt")
+        // echo + logprobs: the legacy API scores the echoed prompt too (vLLM's prompt_logprobs), each token given those before it.
+        bool promptLogprobs = request.Echo == true && request.Logprobs is not null;
+        var sampling = SamplingInput.From(request, fields, request.MaxTokens, request.Logprobs, constraint) with
+        {
+            PromptLogprobs = promptLogprobs ? request.Logprobs : null,
+        };
+        var prepared = pipeline.Prepare("text_completion", "cmpl-", request.Model!, models, adapter, promptIds, n, sampling, promptParam: "prompt")
             with
         { ApiType = "completions", OutputType = fields.Format.IsConstrained ? "json" : "text" };
         var ct = context.RequestAborted;
@@ -28,12 +33,12 @@ public sealed class CompletionServing(ServingPipeline pipeline, ILogger<Completi
         {
             int p = prepared.PromptIndexOf(index);
             string echo = request.Echo == true ? prompts[p].Text ?? models.Prompt.Decode(promptIds[p], false) : "";
-            return new CompletionChoiceState(index, p, echo, models.Prompt);
+            return new CompletionChoiceState(index, p, echo, promptIds[p], models.Prompt);
         }).ToList();
         var response = new CompletionResponseFactory(prepared, request.ReturnTokenIds == true);
         if (request.Stream == true)
         {
-            await new CompletionStreamer(new SseWriter(context.Response), response, choices, logger)
+            await new CompletionStreamer(new SseWriter(context.Response), response, choices, promptLogprobs, logger)
                 .StreamAsync(run!, request.StreamOptions?.IncludeUsage == true, ct);
             run!.RecordResult(choices.Sum(c => c.CompletionTokens), choices.Select(c => c.FinishReasonText));
             return Results.Empty;

@@ -28,6 +28,8 @@ public sealed record SamplingInput
     public IReadOnlyDictionary<int, float>? LogitBias { get; init; }
     /// <summary>Null: none. 0: chosen token only. N: also the top N.</summary>
     public int? Logprobs { get; init; }
+    /// <summary>Null: none. N: each prompt token's logprob and the top N (completions with echo and logprobs).</summary>
+    public int? PromptLogprobs { get; init; }
     /// <summary>The response_format constraint all choices share (null: free text).</summary>
     public ILogitsProcessorFactory? Constraint { get; init; }
 
@@ -78,6 +80,7 @@ public static class SamplingMapper
             StopTokenIds = r.StopTokenIds ?? [],
             IgnoreEos = r.IgnoreEos ?? false,
             Logprobs = r.Logprobs,
+            PromptLogprobs = r.PromptLogprobs,
             LogitBias = r.LogitBias is { Count: > 0 } bias ? bias : null,
             Constraint = r.Constraint,
             SkipSpecialTokens = r.SkipSpecialTokens ?? true,
