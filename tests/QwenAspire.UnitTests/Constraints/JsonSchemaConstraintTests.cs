@@ -85,7 +85,7 @@ public sealed class JsonSchemaConstraintTests
     }
 
     [Theory]
-    [InlineData("""{"type":"number","minimum":0}""", "schema.minimum")]
+    [InlineData("""{"type":"number","minimum":2,"maximum":1.5}""", "schema.minimum")]
     [InlineData("""{"type":"string","pattern":"^(?<x>a)"}""", "schema.pattern")]
     [InlineData("""{"type":"object","properties":{"d":{"type":"string","format":"iri-reference"}}}""", "schema.properties.d.format")]
     [InlineData("""{"allOf":[{"type":"string"},{"maxLength":2}]}""", "schema.allOf")]

@@ -168,9 +168,7 @@ public sealed class JsonSchemaCompiler
         "array" => Array(s, path),
         "string" => String(s, path),
         "integer" => Integer(s, path),
-        "number" => s_bounds.FirstOrDefault(k => s.TryGetProperty(k, out _)) is { } bound
-            ? throw new UnsupportedSchemaException($"{path}.{bound}", $"'{bound}' is supported on integers only (type 'integer'), not on numbers.")
-            : new NumberNode(integer: false),
+        "number" => Number(s, path),
         "boolean" => new UnionNode([AnyNode.True, AnyNode.False]),
         _ => AnyNode.Null,
     };
@@ -225,6 +223,33 @@ public sealed class JsonSchemaCompiler
         if (!bounded) return new NumberNode(integer: true);
         if (lo > hi) throw new UnsupportedSchemaException($"{path}.minimum", "no integer lies within the bounds.");
         return new DfaNode(RegexCompiler.Compile(IntegerRanges.Pattern((long)lo, (long)hi)));
+    }
+
+    /// <summary>A number; with bounds, a plain decimal (no exponent) spelled by <see cref="NumberRanges"/>, in range by construction.</summary>
+    private static SchemaNode Number(JsonElement s, string path)
+    {
+        decimal? lo = null, hi = null;
+        bool loStrict = false, hiStrict = false;
+        string? loKey = null, hiKey = null;
+        foreach (var keyword in s_bounds)
+        {
+            if (!s.TryGetProperty(keyword, out var v)) continue;
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetDecimal(out var x))
+                throw new UnsupportedSchemaException($"{path}.{keyword}", $"'{keyword}' must be a number within ±7.9e28.");
+            // The tighter of minimum and exclusiveMinimum wins (strict when they are equal), likewise for the maximum.
+            switch (keyword)
+            {
+                case "minimum" or "exclusiveMinimum" when lo is null || x > lo || (x == lo && keyword == "exclusiveMinimum"):
+                    (lo, loStrict, loKey) = (x, keyword == "exclusiveMinimum", keyword);
+                    break;
+                case "maximum" or "exclusiveMaximum" when hi is null || x < hi || (x == hi && keyword == "exclusiveMaximum"):
+                    (hi, hiStrict, hiKey) = (x, keyword == "exclusiveMaximum", keyword);
+                    break;
+            }
+        }
+        if (loKey is null && hiKey is null) return new NumberNode(integer: false);
+        try { return new DfaNode(NumberRanges.Build(lo, loStrict, hi, hiStrict)); }
+        catch (ArgumentException ex) { throw new UnsupportedSchemaException($"{path}.{loKey ?? hiKey}", $"'{loKey ?? hiKey}': {ex.Message}"); }
     }
 
     private SchemaNode Object(JsonElement s, string path)
