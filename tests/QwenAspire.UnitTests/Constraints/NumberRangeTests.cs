@@ -60,6 +60,33 @@ public sealed class NumberRangeTests
         for (var state = 0; state < dfa.StateCount; state++) Assert.NotEqual(int.MaxValue, dfa.MinRemaining(state));
     }
 
+    [Theory]
+    [InlineData("""{"type":"number","multipleOf":0.25}""", "0 0.25 -0.5 1 1.75 2.50 100.0", "0.1 0.3 1.2 0.125 1e2")]
+    [InlineData("""{"type":"number","multipleOf":3,"minimum":-7.5,"maximum":10}""", "-6 0 3 9 9.000", "-9 12 1 4.5 3.1")]
+    [InlineData("""{"type":"integer","multipleOf":5,"exclusiveMinimum":0}""", "5 10 995", "0 -5 7 5.0")]
+    [InlineData("""{"type":"integer","multipleOf":0.5}""", "0 1 -17", "0.5 1.5")]
+    public void MultipleOfStrings(string schema, string accepted, string refused) => BoundaryStrings(schema, accepted, refused);
+
+    [Theory]
+    [InlineData("0.05", "-3", "3")]
+    [InlineData("7", null, null)]
+    [InlineData("1.5", "0", "40")]
+    public void AcceptsExactlyTheMultiplesInRange(string step, string? lo, string? hi)
+    {
+        var m = decimal.Parse(step, CultureInfo.InvariantCulture);
+        decimal? low = lo is null ? null : decimal.Parse(lo, CultureInfo.InvariantCulture), high = hi is null ? null : decimal.Parse(hi, CultureInfo.InvariantCulture);
+        var dfa = NumberRanges.Build(low, false, high, false, m);
+        var rng = new Random(11);
+        for (var i = 0; i < 4000; i++)
+        {
+            var x = Math.Round((decimal)(rng.NextDouble() * 100 - 50), rng.Next(0, 4));
+            if (i % 2 == 0) x = Math.Round(x / m) * m; // half the samples are multiples
+            var s = Text(x);
+            var expected = x % m == 0 && (low is null || x >= low) && (high is null || x <= high);
+            Assert.True(expected == dfa.Matches(s), $"{s}: multiple of {step} in [{lo}, {hi}]");
+        }
+    }
+
     private static string Text(decimal d) => d.ToString(CultureInfo.InvariantCulture);
 
     [Fact]

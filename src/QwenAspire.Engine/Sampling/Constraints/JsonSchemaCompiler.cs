@@ -31,7 +31,7 @@ public sealed class JsonSchemaCompiler
         ["properties"] = "object", ["required"] = "object", ["additionalProperties"] = "object",
         ["items"] = "array", ["minItems"] = "array", ["maxItems"] = "array", ["uniqueItems"] = "array",
         ["minLength"] = "string", ["maxLength"] = "string", ["pattern"] = "string", ["format"] = "string",
-        ["minimum"] = "number", ["maximum"] = "number", ["exclusiveMinimum"] = "number", ["exclusiveMaximum"] = "number",
+        ["minimum"] = "number", ["maximum"] = "number", ["multipleOf"] = "number", ["exclusiveMinimum"] = "number", ["exclusiveMaximum"] = "number",
     };
     private static readonly string[] s_bounds = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
     private static readonly string[] s_types = ["object", "array", "string", "integer", "number", "boolean", "null"];
@@ -220,6 +220,11 @@ public sealed class JsonSchemaCompiler
                 default: hi = Math.Min(hi, Math.Ceiling(x) - 1); break;
             }
         }
+        if (MultipleOf(s, path) is { } step)
+        {
+            try { return new DfaNode(NumberRanges.Build(lo, false, hi, false, step, integer: true)); }
+            catch (ArgumentException ex) { throw new UnsupportedSchemaException($"{path}.multipleOf", $"'multipleOf': {ex.Message}"); }
+        }
         if (!bounded) return new NumberNode(integer: true);
         if (lo > hi) throw new UnsupportedSchemaException($"{path}.minimum", "no integer lies within the bounds.");
         return new DfaNode(RegexCompiler.Compile(IntegerRanges.Pattern((long)lo, (long)hi)));
@@ -247,9 +252,19 @@ public sealed class JsonSchemaCompiler
                     break;
             }
         }
-        if (loKey is null && hiKey is null) return new NumberNode(integer: false);
-        try { return new DfaNode(NumberRanges.Build(lo, loStrict, hi, hiStrict)); }
-        catch (ArgumentException ex) { throw new UnsupportedSchemaException($"{path}.{loKey ?? hiKey}", $"'{loKey ?? hiKey}': {ex.Message}"); }
+        var step = MultipleOf(s, path);
+        if (loKey is null && hiKey is null && step is null) return new NumberNode(integer: false);
+        var key = step is not null ? "multipleOf" : loKey ?? hiKey;
+        try { return new DfaNode(NumberRanges.Build(lo, loStrict, hi, hiStrict, step)); }
+        catch (ArgumentException ex) { throw new UnsupportedSchemaException($"{path}.{key}", $"'{key}': {ex.Message}"); }
+    }
+
+    private static decimal? MultipleOf(JsonElement s, string path)
+    {
+        if (!s.TryGetProperty("multipleOf", out var v)) return null;
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDecimal(out var m) || m <= 0)
+            throw new UnsupportedSchemaException($"{path}.multipleOf", "'multipleOf' must be a number greater than 0.");
+        return m;
     }
 
     private SchemaNode Object(JsonElement s, string path)

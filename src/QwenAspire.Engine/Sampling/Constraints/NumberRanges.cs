@@ -15,10 +15,17 @@ public static class NumberRanges
 {
     private const byte Start = 0, Minus = 1, Zero = 2, Int = 3, Dot = 4, Frac = 5;
 
-    /// <summary>The automaton for numbers x with lo ≤ x ≤ hi (strict where the flag says); null bounds are open.</summary>
-    /// <exception cref="ArgumentException">No number the automaton can spell lies in the range.</exception>
-    public static Dfa Build(decimal? lo, bool loStrict, decimal? hi, bool hiStrict)
+    /// <summary>Exploration stops here (a fine <c>multipleOf</c> multiplies the states by its step's digits).</summary>
+    public const int MaxStates = 20_000;
+
+    /// <summary>
+    /// The automaton for numbers x with lo ≤ x ≤ hi (strict where the flag says; null bounds are open), multiples
+    /// of <paramref name="multipleOf"/> when set, and integers only (no fraction) when <paramref name="integer"/>.
+    /// </summary>
+    /// <exception cref="ArgumentException">No number the automaton can spell lies in the range, or it needs too many states.</exception>
+    public static Dfa Build(decimal? lo, bool loStrict, decimal? hi, bool hiStrict, decimal? multipleOf = null, bool integer = false)
     {
+        var step = multipleOf is { } m ? DivisorOf(m) : default;
         // x ≥ 0 reads its magnitude against lo (as a lower bound) and hi (upper); x = −y reads y against −hi (lower) and −lo (upper).
         // A bound of 0 stays a bound on both sides: "x < 0" must refuse "-0".
         var positive = Branch(lo is { } l && l >= 0 ? l : null, loStrict, hi, hiStrict);
@@ -33,21 +40,53 @@ public static class NumberRanges
             list.Add(s);
             return list.Count - 1;
         }
-        Intern(new State(Start, false, 0, 0, 0, 0));
+        Intern(new State(Start, false, 0, 0, 0, 0, 0));
         for (var i = 0; i < list.Count; i++)
         {
+            if (list.Count > MaxStates) throw new ArgumentException($"the bounds and multipleOf need more than {MaxStates} automaton states.");
             var s = list[i];
             var branch = s.Negative ? negative : positive;
             for (var c = 0; c < Dfa.Alphabet; c++)
-                next.Add(Step(s, c, s.Phase == Start && c == '-' ? negative : branch) is { } t ? Intern(t) : -1);
+                next.Add(Step(s, c, s.Phase == Start && c == '-' ? negative : branch, step, integer) is { } t ? Intern(t) : -1);
         }
-        var accepting = list.Select(s => Accepts(s, s.Negative ? negative : positive)).ToArray();
+        var accepting = list.Select(s => Accepts(s, s.Negative ? negative : positive) && IsMultiple(s, step)).ToArray();
         try { return RegexCompiler.Prune([.. next], accepting); }
         catch (RegexNotSupportedException) { throw new ArgumentException("no number with at most 16 integer and 16 fraction digits lies within the bounds."); }
     }
 
     /// <summary>Where a number is: its phase, digits read, and per bound the comparison of the digits read so far (−1, 0, 1).</summary>
-    private readonly record struct State(byte Phase, bool Negative, int Digits, int Fraction, sbyte Lower, sbyte Upper);
+    /// <paramref name="Rem"/>: the digits read so far (as one integer, up to the step's fraction places) modulo the step's numerator.
+    private readonly record struct State(byte Phase, bool Negative, int Digits, int Fraction, sbyte Lower, sbyte Upper, int Rem);
+
+    /// <summary>multipleOf m = A·10^−K: x is a multiple when x·10^K is an integer divisible by A. A = 0: no multipleOf.</summary>
+    private readonly record struct Divisor(long A, int K);
+
+    private static Divisor DivisorOf(decimal m)
+    {
+        if (m <= 0) throw new ArgumentException("multipleOf must be greater than 0.");
+        var text = m.ToString("0.############################", CultureInfo.InvariantCulture);
+        var k = text.Contains('.') ? text.Length - text.IndexOf('.') - 1 : 0;
+        if (k > JsonMachine.MaxFractionDigits) throw new ArgumentException($"multipleOf has more than {JsonMachine.MaxFractionDigits} fraction digits.");
+        var scaled = m;
+        for (var i = 0; i < k; i++) scaled *= 10;
+        if (scaled > MaxStates) throw new ArgumentException($"multipleOf {text} needs more than {MaxStates} automaton states.");
+        return new Divisor((long)scaled, k);
+    }
+
+    private static bool IsMultiple(State s, Divisor m)
+    {
+        if (m.A == 0) return true;
+        long r = s.Rem;
+        for (var j = s.Phase == Frac ? Math.Min(s.Fraction, m.K) : 0; j < m.K; j++) r = r * 10 % m.A; // pad to K places
+        return r == 0;
+    }
+
+    private static State? Remainder(State s, int c, Divisor m)
+    {
+        if (m.A == 0) return s;
+        if (s.Phase == Frac && s.Fraction > m.K) return c == '0' ? s : null; // past the step's places only zeros
+        return s with { Rem = (int)((s.Rem * 10L + (c - '0')) % m.A) };
+    }
 
     /// <summary>A magnitude bound: canonical integer digits, fraction digits without trailing zeros.</summary>
     private sealed record Bound(string Integer, string Fraction, bool Strict);
@@ -68,7 +107,14 @@ public static class NumberRanges
         return dot < 0 ? new Bound(text, "", strict) : new Bound(text[..dot], text[(dot + 1)..], strict);
     }
 
-    private static State? Step(State s, int c, Limits limits)
+    /// <summary>One character; a digit read (integer or fraction) also moves the remainder.</summary>
+    private static State? Step(State s, int c, Limits limits, Divisor m, bool integer)
+    {
+        var t = Step(s, c, limits, integer);
+        return t is { } x && x.Phase != Dot && (x.Digits != s.Digits || x.Fraction != s.Fraction) ? Remainder(x, c, m) : t;
+    }
+
+    private static State? Step(State s, int c, Limits limits, bool integer)
     {
         if (limits.Empty && s.Phase != Start) return null;
         var digit = c is >= '0' and <= '9';
@@ -81,7 +127,7 @@ public static class NumberRanges
                 return Compare(s with { Phase = c == '0' ? Zero : Int }, c, limits);
             case Int when digit:
                 return s.Digits < JsonMachine.MaxIntegerDigits ? Compare(s, c, limits) : null;
-            case Zero or Int when c == '.':
+            case Zero or Int when c == '.' && !integer:
                 return s with { Phase = Dot, Digits = 0, Fraction = 0, Lower = IntegerPart(s, s.Lower, limits.Lower), Upper = IntegerPart(s, s.Upper, limits.Upper) };
             case Dot or Frac when digit:
                 return s.Fraction < JsonMachine.MaxFractionDigits ? Compare(s with { Phase = Frac }, c, limits) : null;
