@@ -38,7 +38,7 @@ static int Usage()
           bench-tokenizer [--kb 100] [--runs N]
           bench-template  [--iterations N] [--turns N]
           {ServeBench.UsageText}
-          bench-mask      [--steps 300] [--vocab 151936] [--seed 1]
+          {MaskBench.UsageText}
           {LoadBench.UsageText}
         """);
     return 2;

@@ -199,9 +199,9 @@ public sealed class ForcedToolCallTests(ModelServer server)
     }
 
     [Theory]
-    [InlineData("""{"type":"object","properties":{"x":{"type":"number","multipleOf":3}}}""", "tools[0].function.parameters.properties.x.multipleOf", "multipleOf")]
+    [InlineData("""{"type":"object","properties":{"x":{"type":"number","multipleOf":1e-20}}}""", "tools[0].function.parameters.properties.x.multipleOf", "multipleOf")]
     [InlineData("""{"type":"object","properties":{"x":{"type":"string","format":"uri"}}}""", "tools[0].function.parameters.properties.x.format", "format")]
-    [InlineData("""{"type":"object","properties":{"x":{"type":"number","maximum":3}}}""", "tools[0].function.parameters.properties.x.maximum", "maximum")]
+    [InlineData("""{"type":"object","properties":{"x":{"type":"array","prefixItems":[{}]}}}""", "tools[0].function.parameters.properties.x.prefixItems", "prefixItems")]
     public async Task UnsupportedParameterKeywordsAnswer400NamingThem(string schema, string param, string keyword)
     {
         var body = Body("required", false, 1);
@@ -218,7 +218,7 @@ public sealed class ForcedToolCallTests(ModelServer server)
     public async Task AnAutoChoiceWithTheSameBadSchemaIsNotCompiled()
     {
         var body = Body("auto", null, 1, maxTokens: 2);
-        body["tools"] = Tools("""{"type":"object","properties":{"x":{"type":"number","multipleOf":3}}}""");
+        body["tools"] = Tools("""{"type":"object","properties":{"x":{"type":"number","multipleOf":1e-20}}}""");
         await server.PostJsonAsync("/v1/chat/completions", body); // 200: auto calls are not constrained
     }
 

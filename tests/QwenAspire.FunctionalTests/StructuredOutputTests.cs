@@ -30,6 +30,8 @@ public sealed class StructuredOutputTests(ModelServer server)
         """{"type":"object","properties":{"答案":{"type":"string","maxLength":8},"meta":{"type":"object","additionalProperties":{"type":"boolean"}}},"required":["答案","meta"]}""",
         """{"type":"object","properties":{"sku":{"type":"string","pattern":"^[A-Z]{3}-\\d{2,4}$"},"age":{"type":"integer","minimum":18,"maximum":99},"delta":{"type":"integer","exclusiveMinimum":-5,"exclusiveMaximum":5}},"required":["sku","age","delta"],"additionalProperties":false}""",
         """{"type":"object","properties":{"day":{"type":"string","format":"date"},"at":{"type":"string","format":"date-time"},"id":{"type":"string","format":"uuid"},"mail":{"type":"string","format":"email","maxLength":20}},"required":["day","at","id"],"additionalProperties":false}""",
+        """{"type":"object","properties":{"p":{"type":"number","minimum":0,"maximum":1},"temp":{"type":"number","exclusiveMinimum":-40.5,"exclusiveMaximum":60.25},"neg":{"type":["number","null"],"maximum":-0.5},"xs":{"type":"array","items":{"type":"number","minimum":0.001,"exclusiveMaximum":0.002},"minItems":1,"maxItems":3},"q":{"type":"number","multipleOf":0.25,"minimum":-2,"maximum":2},"k":{"type":"integer","multipleOf":7}},"required":["p","temp","neg","xs","q","k"],"additionalProperties":false}""",
+        """{"type":"array","items":{"anyOf":[{"type":"number","minimum":10,"maximum":10.5},{"type":"integer","minimum":-3,"maximum":3},{"type":"number","exclusiveMaximum":0}]},"minItems":2,"maxItems":4}""",
     ];
 
     private static Dictionary<string, object?> ClosingBias()
@@ -60,9 +62,9 @@ public sealed class StructuredOutputTests(ModelServer server)
         new { type = "json_schema", json_schema = new { name = "answer", strict = true, schema = JsonNode.Parse(schema) } };
 
     [Fact]
-    public async Task TwoHundredConstrainedOutputsOverVariedSchemasAllParseAndValidate()
+    public async Task TwoHundredFortyConstrainedOutputsOverVariedSchemasAllParseAndValidate()
     {
-        // 10 schemas x 5 requests x n=4 = 200 outputs, plus 8 json_object ones below.
+        // 12 schemas x 5 requests x n=4 = 240 outputs, plus 8 json_object ones below.
         var jobs = new List<(string Schema, long Seed)>();
         for (var s = 0; s < s_schemas.Length; s++)
             for (var r = 0; r < 5; r++) jobs.Add((s_schemas[s], 1000 * s + r));
@@ -85,7 +87,7 @@ public sealed class StructuredOutputTests(ModelServer server)
                 checkedCount++;
             }
         }
-        Assert.Equal(200, checkedCount);
+        Assert.Equal(240, checkedCount);
 
         var objects = await server.PostJsonAsync("/v1/chat/completions", Chat(new { type = "json_object" }, 8, 7));
         foreach (var choice in objects["choices"]!.AsArray())
@@ -126,10 +128,11 @@ public sealed class StructuredOutputTests(ModelServer server)
     }
 
     [Theory]
-    [InlineData("""{"type":"object","properties":{"age":{"type":"number","minimum":0}}}""", "response_format.json_schema.schema.properties.age.minimum", "minimum")]
+    [InlineData("""{"type":"object","properties":{"age":{"type":"number","minimum":1e30}}}""", "response_format.json_schema.schema.properties.age.minimum", "minimum")]
+    [InlineData("""{"type":"object","properties":{"age":{"type":"number","multipleOf":1e-20}}}""", "response_format.json_schema.schema.properties.age.multipleOf", "multipleOf")]
     [InlineData("""{"type":"string","pattern":"^(?=a)[a-z]+$"}""", "response_format.json_schema.schema.pattern", "pattern")]
     [InlineData("""{"type":"object","properties":{"when":{"type":"string","format":"uri"}}}""", "response_format.json_schema.schema.properties.when.format", "format")]
-    [InlineData("""{"type":"object","properties":{"n":{"type":"integer","multipleOf":2}}}""", "response_format.json_schema.schema.properties.n.multipleOf", "multipleOf")]
+    [InlineData("""{"type":"object","properties":{"n":{"type":"integer","multipleOf":0}}}""", "response_format.json_schema.schema.properties.n.multipleOf", "multipleOf")]
     [InlineData("""{"allOf":[{"type":"object"},{"required":["a"]}]}""", "response_format.json_schema.schema.allOf", "allOf")]
     public async Task UnsupportedSchemaKeywordsAnswer400NamingThem(string schema, string param, string keyword)
     {

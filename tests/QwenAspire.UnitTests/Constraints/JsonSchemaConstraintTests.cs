@@ -85,7 +85,7 @@ public sealed class JsonSchemaConstraintTests
     }
 
     [Theory]
-    [InlineData("""{"type":"number","minimum":0}""", "schema.minimum")]
+    [InlineData("""{"type":"number","minimum":2,"maximum":1.5}""", "schema.minimum")]
     [InlineData("""{"type":"string","pattern":"^(?<x>a)"}""", "schema.pattern")]
     [InlineData("""{"type":"object","properties":{"d":{"type":"string","format":"iri-reference"}}}""", "schema.properties.d.format")]
     [InlineData("""{"allOf":[{"type":"string"},{"maxLength":2}]}""", "schema.allOf")]
@@ -98,7 +98,7 @@ public sealed class JsonSchemaConstraintTests
     [InlineData("""{"type":"strin"}""", "schema.type")]
     [InlineData("""{"type":"string","minItems":1}""", "schema.minItems")]
     [InlineData("""{"type":"string","anyOf":[{"maxLength":1}]}""", "schema.type")]
-    [InlineData("""{"type":"array","items":{"type":"number","multipleOf":2}}""", "schema.items.multipleOf")]
+    [InlineData("""{"type":"array","items":{"type":"number","multipleOf":1e-20}}""", "schema.items.multipleOf")]
     [InlineData("""{"type":"object","required":["x"],"additionalProperties":false}""", "schema.required")]
     [InlineData("""{"type":"string","minLength":5,"maxLength":2}""", "schema.minLength")]
     [InlineData("false", "schema")]

@@ -103,7 +103,10 @@ public sealed class PatternConstraintTests
     [InlineData("""{"type":"string","format":"uri"}""", "schema.format")]
     [InlineData("""{"type":"string","format":"date","pattern":"^1"}""", "schema.format")]
     [InlineData("""{"type":"string","pattern":"^abcdef$","maxLength":3}""", "schema.pattern")]
-    [InlineData("""{"type":"number","minimum":0}""", "schema.minimum")]
+    [InlineData("""{"type":"number","minimum":1e30}""", "schema.minimum")]
+    [InlineData("""{"type":"number","exclusiveMinimum":2.5,"maximum":2.5}""", "schema.exclusiveMinimum")]
+    [InlineData("""{"type":"number","exclusiveMaximum":-1e17}""", "schema.exclusiveMaximum")]
+    [InlineData("""{"type":"number","multipleOf":-1}""", "schema.multipleOf")]
     [InlineData("""{"type":"integer","minimum":5,"maximum":4}""", "schema.minimum")]
     [InlineData("""{"type":"integer","maximum":"x"}""", "schema.maximum")]
     public void UnenforceableStringAndNumberKeywordsAreNamed(string schema, string path)

@@ -97,7 +97,7 @@ public sealed class ToolCallGrammarTests
     public void UnsupportedParameterKeywordsNameTheToolPath()
     {
         var ex = Assert.Throws<UnsupportedSchemaException>(() => ToolCallGrammar.Compile(
-            [Function("a", Time, 0), Function("b", """{"type":"object","properties":{"x":{"type":"number","multipleOf":3}}}""", 1)], true, ConstraintVocabularies.Qwen));
+            [Function("a", Time, 0), Function("b", """{"type":"object","properties":{"x":{"type":"number","multipleOf":1e-20}}}""", 1)], true, ConstraintVocabularies.Qwen));
         Assert.Equal("tools[1].function.parameters.properties.x.multipleOf", ex.Path);
     }
 }

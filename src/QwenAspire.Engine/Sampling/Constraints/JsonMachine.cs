@@ -268,8 +268,7 @@ internal static class JsonMachine
                 output.Add(f.Next == 1 ? f with { Phase = StrNormal, Next = 0 } : f with { Next = f.Next - 1 });
                 return;
             case StrUtf8:
-                var (lo, hi) = f.Ws switch { 1 => (0xA0, 0xBF), 2 => (0x80, 0x9F), 3 => (0x90, 0xBF), 4 => (0x80, 0x8F), _ => (0x80, 0xBF) };
-                if (b < lo || b > hi) return;
+                if (!Utf8Continues(f.Ws, b)) return;
                 output.Add(f.Next == 1 ? f with { Phase = StrNormal, Next = 0, Ws = 0 } : f with { Next = f.Next - 1, Ws = 0 });
                 return;
         }
@@ -294,17 +293,28 @@ internal static class JsonMachine
     /// The pattern state after one more character, or null when the pattern refuses it or could no longer end
     /// within the length bounds (<paramref name="count"/> characters written including this one; bounded strings).
     /// </summary>
-    private static long? PatternStep(Frame f, StringNode s, int symbol, int count)
+    private static long? PatternStep(Frame f, StringNode s, int symbol, int count) =>
+        PatternNext(s, (int)f.Mask, symbol, count) is var next && next >= 0 ? next : null;
+
+    /// <summary><see cref="PatternStep"/> on the bare pattern state (−1: refused); <see cref="MaskComputer"/>'s pattern walk uses it too.</summary>
+    internal static int PatternNext(StringNode s, int state, int symbol, int count)
     {
-        var next = s.Pattern!.Step((int)f.Mask, symbol);
-        if (next < 0) return null;
+        var next = s.Pattern!.Step(state, symbol);
+        if (next < 0) return -1;
         if (s.Bounded && !s.Pattern.CanFinish(next, Math.Max(0, s.MinLength - count), s.MaxLength == int.MaxValue ? int.MaxValue : s.MaxLength - count))
-            return null;
+            return -1;
         return next;
     }
 
+    /// <summary>Whether <paramref name="b"/> is a valid UTF-8 continuation byte under the lead byte's range rule.</summary>
+    internal static bool Utf8Continues(int rule, byte b)
+    {
+        var (lo, hi) = rule switch { 1 => (0xA0, 0xBF), 2 => (0x80, 0x9F), 3 => (0x90, 0xBF), 4 => (0x80, 0x8F), _ => (0x80, 0xBF) };
+        return b >= lo && b <= hi;
+    }
+
     /// <summary>Well-formed UTF-8 only (no overlongs, surrogates or code points past U+10FFFF): the text must decode exactly.</summary>
-    private static bool Utf8Lead(byte b, out int continuation, out int firstRule)
+    internal static bool Utf8Lead(byte b, out int continuation, out int firstRule)
     {
         (continuation, firstRule) = b switch
         {

@@ -31,7 +31,7 @@ public sealed class JsonSchemaCompiler
         ["properties"] = "object", ["required"] = "object", ["additionalProperties"] = "object",
         ["items"] = "array", ["minItems"] = "array", ["maxItems"] = "array", ["uniqueItems"] = "array",
         ["minLength"] = "string", ["maxLength"] = "string", ["pattern"] = "string", ["format"] = "string",
-        ["minimum"] = "number", ["maximum"] = "number", ["exclusiveMinimum"] = "number", ["exclusiveMaximum"] = "number",
+        ["minimum"] = "number", ["maximum"] = "number", ["multipleOf"] = "number", ["exclusiveMinimum"] = "number", ["exclusiveMaximum"] = "number",
     };
     private static readonly string[] s_bounds = ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"];
     private static readonly string[] s_types = ["object", "array", "string", "integer", "number", "boolean", "null"];
@@ -168,9 +168,7 @@ public sealed class JsonSchemaCompiler
         "array" => Array(s, path),
         "string" => String(s, path),
         "integer" => Integer(s, path),
-        "number" => s_bounds.FirstOrDefault(k => s.TryGetProperty(k, out _)) is { } bound
-            ? throw new UnsupportedSchemaException($"{path}.{bound}", $"'{bound}' is supported on integers only (type 'integer'), not on numbers.")
-            : new NumberNode(integer: false),
+        "number" => Number(s, path),
         "boolean" => new UnionNode([AnyNode.True, AnyNode.False]),
         _ => AnyNode.Null,
     };
@@ -222,9 +220,51 @@ public sealed class JsonSchemaCompiler
                 default: hi = Math.Min(hi, Math.Ceiling(x) - 1); break;
             }
         }
+        if (MultipleOf(s, path) is { } step)
+        {
+            try { return new DfaNode(NumberRanges.Build(lo, false, hi, false, step, integer: true)); }
+            catch (ArgumentException ex) { throw new UnsupportedSchemaException($"{path}.multipleOf", $"'multipleOf': {ex.Message}"); }
+        }
         if (!bounded) return new NumberNode(integer: true);
         if (lo > hi) throw new UnsupportedSchemaException($"{path}.minimum", "no integer lies within the bounds.");
         return new DfaNode(RegexCompiler.Compile(IntegerRanges.Pattern((long)lo, (long)hi)));
+    }
+
+    /// <summary>A number; with bounds, a plain decimal (no exponent) spelled by <see cref="NumberRanges"/>, in range by construction.</summary>
+    private static SchemaNode Number(JsonElement s, string path)
+    {
+        decimal? lo = null, hi = null;
+        bool loStrict = false, hiStrict = false;
+        string? loKey = null, hiKey = null;
+        foreach (var keyword in s_bounds)
+        {
+            if (!s.TryGetProperty(keyword, out var v)) continue;
+            if (v.ValueKind != JsonValueKind.Number || !v.TryGetDecimal(out var x))
+                throw new UnsupportedSchemaException($"{path}.{keyword}", $"'{keyword}' must be a number within ±7.9e28.");
+            // The tighter of minimum and exclusiveMinimum wins (strict when they are equal), likewise for the maximum.
+            switch (keyword)
+            {
+                case "minimum" or "exclusiveMinimum" when lo is null || x > lo || (x == lo && keyword == "exclusiveMinimum"):
+                    (lo, loStrict, loKey) = (x, keyword == "exclusiveMinimum", keyword);
+                    break;
+                case "maximum" or "exclusiveMaximum" when hi is null || x < hi || (x == hi && keyword == "exclusiveMaximum"):
+                    (hi, hiStrict, hiKey) = (x, keyword == "exclusiveMaximum", keyword);
+                    break;
+            }
+        }
+        var step = MultipleOf(s, path);
+        if (loKey is null && hiKey is null && step is null) return new NumberNode(integer: false);
+        var key = step is not null ? "multipleOf" : loKey ?? hiKey;
+        try { return new DfaNode(NumberRanges.Build(lo, loStrict, hi, hiStrict, step)); }
+        catch (ArgumentException ex) { throw new UnsupportedSchemaException($"{path}.{key}", $"'{key}': {ex.Message}"); }
+    }
+
+    private static decimal? MultipleOf(JsonElement s, string path)
+    {
+        if (!s.TryGetProperty("multipleOf", out var v)) return null;
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDecimal(out var m) || m <= 0)
+            throw new UnsupportedSchemaException($"{path}.multipleOf", "'multipleOf' must be a number greater than 0.");
+        return m;
     }
 
     private SchemaNode Object(JsonElement s, string path)

@@ -380,7 +380,7 @@ public static class RegexCompiler
     }
 
     /// <summary>Drops the states that cannot reach acceptance and renumbers the rest (start stays 0).</summary>
-    private static Dfa Prune(int[] next, bool[] accepting)
+    internal static Dfa Prune(int[] next, bool[] accepting)
     {
         var n = accepting.Length;
         var live = (bool[])accepting.Clone();
