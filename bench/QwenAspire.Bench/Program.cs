@@ -3,7 +3,7 @@ using QwenAspire.Bench.Commands;
 // One subcommand per file in Commands/; keep this a plain switch so parallel branches merge cleanly.
 // Machines of one kind differ (AVX-512 BF16/VNNI or AVX2): every figure is printed under the CPU it came from.
 if (args.Length > 0 && args[0].StartsWith("bench-", StringComparison.Ordinal))
-    Console.WriteLine($"cpu: {QwenAspire.Engine.Model.Kernels.CpuFeatures.Describe()}; bf16 dot kernel {(QwenAspire.Engine.Model.Kernels.Bf16DotGemv.Available ? "on" : "off")}");
+    Console.WriteLine(MachineInfo.Describe());
 return args.Length == 0 ? Usage() : args[0] switch
 {
     "make-model" => MakeModel.Run(args[1..]),

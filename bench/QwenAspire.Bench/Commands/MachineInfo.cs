@@ -2,7 +2,10 @@ using System.Runtime.Intrinsics;
 
 namespace QwenAspire.Bench.Commands;
 
-/// <summary>The machine a figure was taken on: CPU model, the ISA extensions the kernels care about, cores and load.</summary>
+/// <summary>
+/// The machine a figure was taken on (printed first by every bench command): CPU model, the ISA extensions the
+/// kernels care about as the OS reports them, which kernels the engine chose, cores and load.
+/// </summary>
 internal static class MachineInfo
 {
     private static readonly string[] s_flags =
@@ -20,7 +23,8 @@ internal static class MachineInfo
             flags = string.Join(" ", s_flags.Where(present.Contains));
         }
         var vector = Vector512.IsHardwareAccelerated ? 512 : Vector256.IsHardwareAccelerated ? 256 : 128;
-        return $"CPU: {model}; ISA: {flags}; .NET vectors {vector}-bit; {Environment.ProcessorCount} cores visible; load average {LoadAverage()}";
+        var kernels = QwenAspire.Engine.Model.Kernels.Bf16DotGemv.Available ? "AVX512-BF16 GEMV/GEMM (emitted code)" : "managed SIMD only";
+        return $"CPU: {model}; ISA: {flags}; .NET vectors {vector}-bit; kernels: {kernels}; {Environment.ProcessorCount} cores visible; load average {LoadAverage()}";
     }
 
     public static string LoadAverage() =>

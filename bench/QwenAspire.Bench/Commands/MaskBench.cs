@@ -25,7 +25,7 @@ public static class MaskBench
     {
         var cl = new CommandLine(args);
         var repeats = cl.Int("repeats", 3);
-        Console.WriteLine($"bench-mask {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC; {MachineInfo.Describe()}");
+        Console.WriteLine($"bench-mask {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC (machine above)");
 
         var clock = Stopwatch.StartNew();
         var tokenizer = Qwen3Tokenizer.LoadEmbedded();
