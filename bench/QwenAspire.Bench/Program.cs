@@ -18,6 +18,7 @@ return args.Length == 0 ? Usage() : args[0] switch
     "bench-serve" => await ServeBench.RunAsync(args[1..]),
     "bench-mask" => MaskBench.Run(args[1..]),
     "bench-load" => await LoadBench.RunAsync(args[1..]),
+    "bench-bandwidth" => BandwidthBench.Run(args[1..]),
     _ => Usage(),
 };
 
@@ -40,6 +41,7 @@ static int Usage()
           {ServeBench.UsageText}
           {MaskBench.UsageText}
           {LoadBench.UsageText}
+          {BandwidthBench.UsageText}
         """);
     return 2;
 }
