@@ -97,20 +97,30 @@ internal static class ServeBench
             await load.StreamOneAsync(new ServeRequest(model, null, prompts.Get(scenarios.NextPrompt++).Text), Math.Min(8, o.MaxTokens), ct);
 
         var rows = new List<ScenarioRow>();
-        foreach (string scenario in o.Scenarios)
+        try
         {
-            switch (scenario)
+            foreach (string scenario in o.Scenarios)
             {
-                case "levels": rows.AddRange(await scenarios.LevelsAsync(o.Concurrency, o.RequestsPerWorker, ct)); break;
-                case "adapters": rows.Add(await scenarios.AdaptersAsync(o.AdapterConcurrency, o.RequestsPerWorker, o.Adapters, o.LoraCount, ct)); break;
-                case "prefix": rows.AddRange(await scenarios.PrefixAsync(o.PrefixTokens, o.PrefixWarm, o.PrefixConcurrency, o.RequestsPerWorker, ct)); break;
+                switch (scenario)
+                {
+                    case "levels": rows.AddRange(await scenarios.LevelsAsync(o.Concurrency, o.RequestsPerWorker, ct)); break;
+                    case "adapters": rows.Add(await scenarios.AdaptersAsync(o.AdapterConcurrency, o.RequestsPerWorker, o.Adapters, o.LoraCount, ct)); break;
+                    case "prefix": rows.AddRange(await scenarios.PrefixAsync(o.PrefixTokens, o.PrefixWarm, o.PrefixConcurrency, o.RequestsPerWorker, ct)); break;
+                }
             }
         }
-        ServeReport.Print(rows, anchors, Precision(o), o.AnchorsFile ?? "built-in, ANCHORS.md 2026-11-25");
-        if (o.SaveAnchors is not null)
+        finally
         {
-            ServeAnchors.Save(o.SaveAnchors, ServeReport.AsAnchors(rows, o.Label!));
-            Console.WriteLine($"saved these rows as '{o.Label}' anchors in {o.SaveAnchors}");
+            // A scenario that fails (a server refusing a long prompt, say) must not throw away the minutes of rows before it.
+            if (rows.Count > 0)
+            {
+                ServeReport.Print(rows, anchors, Precision(o), o.AnchorsFile ?? "built-in, ANCHORS.md 2026-11-25");
+                if (o.SaveAnchors is not null)
+                {
+                    ServeAnchors.Save(o.SaveAnchors, ServeReport.AsAnchors(rows, o.Label!));
+                    Console.WriteLine($"saved these rows as '{o.Label}' anchors in {o.SaveAnchors}");
+                }
+            }
         }
     }
 
