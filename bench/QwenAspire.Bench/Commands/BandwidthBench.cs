@@ -14,7 +14,11 @@ namespace QwenAspire.Bench.Commands;
 /// </summary>
 internal static unsafe class BandwidthBench
 {
-    public const string UsageText = "bench-bandwidth [--threads 2] [--mib 1024] [--passes 5] [--group 32]";
+    public const string UsageText = "bench-bandwidth [--threads 2] [--mib 1024] [--passes 5] [--group 32] [--huge true]";
+    private const int MadvHugePage = 14;
+
+    [DllImport("libc", EntryPoint = "madvise")]
+    private static extern int Madvise(nint address, nuint length, int advice);
 
     // Qwen3-1.7B: hidden 2048, intermediate 6144, 16 query / 8 KV heads of 128, 28 layers, vocab 151,936 tied.
     private static readonly (int Out, int In)[] s_layerLinears =
@@ -30,7 +34,11 @@ internal static unsafe class BandwidthBench
         var bytes = cl.Long("mib", 1024) << 20;
         var passes = cl.Int("passes", 5);
         var group = cl.Int("group", 32);
-        var buffer = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 64);
+        var huge = cl.Get("huge") == "true";
+        // 2 MiB alignment so that, with --huge true, madvise can back the whole buffer with transparent huge pages.
+        var buffer = (byte*)NativeMemory.AlignedAlloc((nuint)bytes, 2 << 20);
+        if (huge && OperatingSystem.IsLinux())
+            Console.WriteLine($"madvise(MADV_HUGEPAGE): {(Madvise((nint)buffer, (nuint)bytes, MadvHugePage) == 0 ? "ok" : "refused")}");
         try
         {
             // Touch every page first so the first pass does not time page faults.
