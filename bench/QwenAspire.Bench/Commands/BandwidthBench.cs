@@ -42,8 +42,7 @@ internal static unsafe class BandwidthBench
         try
         {
             // Touch every page first so the first pass does not time page faults.
-            new Span<byte>(buffer, (int)Math.Min(bytes, int.MaxValue)).Fill(1);
-            for (long o = int.MaxValue; o < bytes; o += int.MaxValue)
+            for (long o = 0; o < bytes; o += int.MaxValue)
                 new Span<byte>(buffer + o, (int)Math.Min(bytes - o, int.MaxValue)).Fill(1);
             double best = 0;
             for (var t = 1; t <= maxThreads; t++)

@@ -67,18 +67,7 @@ internal sealed class StringTokenTable
                     if (b == '\\') phase = 1;
                     else if (b >= 0x80)
                     {
-                        (pending, rule) = b switch
-                        {
-                            >= 0xC2 and <= 0xDF => (1, 0),
-                            0xE0 => (2, 1),
-                            0xED => (2, 2),
-                            >= 0xE1 and <= 0xEF => (2, 0),
-                            0xF0 => (3, 3),
-                            >= 0xF1 and <= 0xF3 => (3, 0),
-                            0xF4 => (3, 4),
-                            _ => (0, 0),
-                        };
-                        if (pending == 0) return Outcome.Invalid;
+                        if (!JsonMachine.Utf8Lead(b, out pending, out rule)) return Outcome.Invalid;
                         phase = 2;
                     }
                     break;
@@ -88,8 +77,7 @@ internal sealed class StringTokenTable
                     else return Outcome.Invalid;
                     break;
                 case 2:
-                    var (lo, hi) = rule switch { 1 => (0xA0, 0xBF), 2 => (0x80, 0x9F), 3 => (0x90, 0xBF), 4 => (0x80, 0x8F), _ => (0x80, 0xBF) };
-                    if (b < lo || b > hi) return Outcome.Invalid;
+                    if (!JsonMachine.Utf8Continues(rule, b)) return Outcome.Invalid;
                     rule = 0;
                     if (--pending == 0) phase = 0;
                     break;
