@@ -6,7 +6,7 @@ namespace QwenAspire.Engine.Model.Kernels;
 
 /// <summary>
 /// The prefill path's block dequantizer: rows of a packed weight to f32 or bf16 in <em>storage</em> order (the
-/// caller permutes the activations' columns the same way, <see cref="QuantLayout.Position"/>), so every step of 32
+/// caller permutes the activations' columns the same way, <see cref="QuantLayout.Position"/>), so every quad of 64
 /// weights is one contiguous vector pass with a per-super-block vector of expanded scales.
 /// </summary>
 internal static unsafe class DequantBlocks
@@ -22,9 +22,9 @@ internal static unsafe class DequantBlocks
         var rowBytes = QuantLayout.RowBytes(inF, group, int4);
         var scaleBytes = QuantLayout.ScaleBytes(inF, group, int4);
         var subBytes = QuantLayout.SubBytes(inF, group, int4);
-        var mul = stackalloc float[32];
-        var min = stackalloc float[32];
-        var tmp = stackalloc float[32];
+        var mul = stackalloc float[64];
+        var min = stackalloc float[64];
+        var tmp = stackalloc float[64];
         for (var r = 0; r < rows; r++)
         {
             var row = q + r * rowBytes;
@@ -33,7 +33,7 @@ internal static unsafe class DequantBlocks
             var rf = rowFactors[r];
             for (var b = 0; b < superBlocks; b++)
             {
-                // Lane j's scale covers slots 2j and 2j + 1 of every step.
+                // Lane j's scale covers slots 4j..4j+3 of every quad.
                 for (var j = 0; j < QuantLayout.Lanes; j++)
                 {
                     float m, n;
@@ -48,24 +48,24 @@ internal static unsafe class DequantBlocks
                         m = (float)BitConverter.UInt16BitsToHalf(((ushort*)s)[b * QuantLayout.Lanes + j]) * rf;
                         n = 0;
                     }
-                    mul[2 * j] = mul[2 * j + 1] = m;
-                    min[2 * j] = min[2 * j + 1] = n;
+                    mul[4 * j] = mul[4 * j + 1] = mul[4 * j + 2] = mul[4 * j + 3] = m;
+                    min[4 * j] = min[4 * j + 1] = min[4 * j + 2] = min[4 * j + 3] = n;
                 }
-                var steps = group / 2;
+                var quads = group / 4;
                 var dst = (long)r * padded + (long)b * QuantLayout.SuperBlock(group);
-                for (var k = 0; k < steps; k++)
+                for (var k = 0; k < quads; k++)
                 {
                     if (int4)
                     {
-                        var chunk = row + (long)b * QuantLayout.SuperBlock(group) / 2 + (k >> 1) * 32;
+                        var chunk = row + (long)b * QuantLayout.SuperBlock(group) / 2 + (k >> 1) * 64;
                         Nibbles(chunk, (k & 1) * 4, mul, min, tmp);
                     }
                     else
                     {
-                        Bytes((sbyte*)row + (long)b * QuantLayout.SuperBlock(group) + k * 32, mul, tmp);
+                        Bytes((sbyte*)row + (long)b * QuantLayout.SuperBlock(group) + k * 64, mul, tmp);
                     }
-                    if (bf16) ToBf16(tmp, (ushort*)w + dst + k * 32);
-                    else Unsafe.CopyBlock((float*)w + dst + k * 32, tmp, 128);
+                    if (bf16) ToBf16(tmp, (ushort*)w + dst + k * 64);
+                    else Unsafe.CopyBlock((float*)w + dst + k * 64, tmp, 256);
                 }
             }
         }
@@ -74,25 +74,25 @@ internal static unsafe class DequantBlocks
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Bytes(sbyte* p, float* mul, float* o)
     {
-        for (var h = 0; h < 32; h += 8)
+        for (var h = 0; h < 64; h += 8)
             (Avx.ConvertToVector256Single(Avx2.ConvertToVector256Int32(p + h)) * Vector256.Load(mul + h)).Store(o + h);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void Nibbles(byte* p, int shift, float* mul, float* min, float* o)
     {
-        for (var h = 0; h < 32; h += 8)
+        for (var h = 0; h < 64; h += 8)
         {
             var v = Vector256.ShiftRightLogical(Avx2.ConvertToVector256Int32(p + h), shift) & Vector256.Create(15);
             Vector256.FusedMultiplyAdd(Avx.ConvertToVector256Single(v), Vector256.Load(mul + h), -Vector256.Load(min + h)).Store(o + h);
         }
     }
 
-    /// <summary>32 f32 → bf16, round to nearest even (weights are finite).</summary>
+    /// <summary>64 f32 → bf16, round to nearest even (weights are finite).</summary>
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ToBf16(float* f, ushort* o)
     {
-        for (var i = 0; i < 32; i += 16)
+        for (var i = 0; i < 64; i += 16)
         {
             var a = Vector256.Load((uint*)f + i);
             var b = Vector256.Load((uint*)f + i + 8);

@@ -33,8 +33,8 @@ internal static unsafe class QuantActivations
             var sb = QuantLayout.SuperBlock(group);
             for (var g = 0; g < groups; g++)
             {
-                // Group g = super-block g / 16, lane g % 16: its column e lands at step e / 2, slot 2·lane + e % 2.
-                var baseQ = qr + g / QuantLayout.Lanes * sb + 2 * (g % QuantLayout.Lanes);
+                // Group g = super-block g / 16, lane g % 16: its column e lands at quad e / 4, slot 4·lane + e % 4.
+                var baseQ = qr + g / QuantLayout.Lanes * sb + 4 * (g % QuantLayout.Lanes);
                 var c0 = g * group;
                 var sum = 0;
                 for (var e = 0; e < group; e++)
@@ -42,7 +42,7 @@ internal static unsafe class QuantActivations
                     var c = c0 + e;
                     var v = c < inF ? (int)MathF.Round(xr[c] * inv) : 0;
                     v = Math.Clamp(v, -32767, 32767);
-                    baseQ[(e >> 1) * 32 + (e & 1)] = (short)v;
+                    baseQ[(e >> 2) * 64 + (e & 3)] = (short)v;
                     sum += v;
                 }
                 sr[g] = sum;

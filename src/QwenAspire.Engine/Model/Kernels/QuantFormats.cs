@@ -10,14 +10,15 @@ namespace QwenAspire.Engine.Model.Kernels;
 /// <remarks>
 /// A row of <c>inF</c> weights is cut into groups of <c>G</c> columns (one scale each) and super-blocks of
 /// <see cref="Lanes"/> groups (<c>16·G</c> columns; the last one zero-padded). Inside a super-block the weights are
-/// stored in "steps" of 32: step <c>k</c> (0 ≤ k &lt; G/2) holds, for each group j = 0..15, that group's columns
-/// <c>2k, 2k+1</c> at positions <c>2j, 2j+1</c>. A 16-bit widening of one step followed by <c>vpmaddwd</c> against
-/// the activations permuted the same way therefore leaves group j's partial dot product in int32 lane j, so a
-/// whole super-block accumulates in integer registers and is scaled once, with one vector of 16 group scales
-/// (llama.cpp's runtime repack plays the same trick with interleaved rows).
+/// stored in "quads" of 64: quad <c>k</c> (0 ≤ k &lt; G/4) holds, for each group j = 0..15, that group's columns
+/// <c>4k..4k+3</c> at positions <c>4j..4j+3</c>. One <c>vpdpbusd</c> of a quad against the activations permuted the
+/// same way therefore leaves group j's partial dot product in int32 lane j, so a whole super-block accumulates in
+/// integer registers and is scaled once, with one vector of 16 group scales (llama.cpp's runtime repack plays the
+/// same trick with interleaved rows). The int16 kernels (no VNNI) widen half a quad (groups 0–7 or 8–15) at a time
+/// and <c>vpmaddwd</c> leaves a group's sum in two adjacent lanes, added pairwise once per super-block.
 /// <para>int8: one signed byte per weight at its storage position; scales are f16 per group, relative to one f32
 /// factor per row (so they stay in f16's normal range whatever the weight magnitude).</para>
-/// <para>int4: a super-block is G/4 chunks of 32 bytes; chunk m holds step 2m in the low nibbles and step 2m+1 in
+/// <para>int4: a super-block is G/8 chunks of 64 bytes; chunk m holds quad 2m in the low nibbles and quad 2m+1 in
 /// the high nibbles (values 0..15). Weight = d·sc[j]·q − dmin·mn[j] (llama.cpp Q4_K's form, with 8-bit rather than
 /// 6-bit sub-scales): per super-block f32 d and dmin in the scales, and 16 u8 sub-scales then 16 u8 sub-mins in the
 /// sub-scales.</para>
@@ -43,7 +44,7 @@ internal static class QuantLayout
         var s = c / sb;
         var j = c % sb / group;
         var e = c % group;
-        return s * sb + (e >> 1) * 32 + 2 * j + (e & 1);
+        return s * sb + (e >> 2) * 64 + 4 * j + (e & 3);
     }
 
     public static long RowBytes(int inF, int group, bool int4) => int4 ? PaddedWidth(inF, group) / 2 : PaddedWidth(inF, group);
@@ -59,19 +60,23 @@ internal static class QuantLayout
     public static unsafe int Value(byte* row, int pos, bool int4)
     {
         if (!int4) return ((sbyte*)row)[pos];
-        var step = pos >> 5;
-        var b = row[(step >> 1) * 32 + (pos & 31)];
-        return (step & 1) == 0 ? b & 15 : b >> 4;
+        var quad = pos >> 6;
+        var b = row[(quad >> 1) * 64 + (pos & 63)];
+        return (quad & 1) == 0 ? b & 15 : b >> 4;
     }
 }
 
-/// <summary>One quantized format as the SIMD tiles read it: two steps of 32 weights widened to int16, and the scales of a super-block.</summary>
+/// <summary>One quantized format as the int16 SIMD tiles read it: weights widened to int16 in quad halves, and the scales of a super-block.</summary>
 internal unsafe interface IQuantFormat
 {
     static abstract bool Int4 { get; }
-    /// <summary>Steps 2m and 2m + 1 of the super-block starting at <paramref name="sb"/> (its packed bytes).</summary>
-    static abstract void Load(byte* sb, int m, out Vector512<short> a, out Vector512<short> b);
-    static abstract void Load(byte* sb, int m, out Vector256<short> a0, out Vector256<short> a1, out Vector256<short> b0, out Vector256<short> b1);
+    /// <summary>
+    /// Chunk <paramref name="m"/> (quads 2m and 2m + 1) of the super-block at <paramref name="sb"/> widened: a0/b0 the
+    /// first quad's halves (groups 0–7, 8–15), a1/b1 the second's; each pairs with the same 32 activation slots.
+    /// </summary>
+    static abstract void Load(byte* sb, int m, out Vector512<short> a0, out Vector512<short> b0, out Vector512<short> a1, out Vector512<short> b1);
+    /// <summary>Quarter <paramref name="q"/> (groups 4q..4q+3) of quad <paramref name="k"/>, widened.</summary>
+    static abstract Vector256<short> Load(byte* sb, int k, int q);
     /// <summary>Packed bytes of one super-block.</summary>
     static abstract int SuperBlockBytes(int group);
     /// <summary>Scale bytes of one super-block.</summary>
@@ -91,22 +96,17 @@ internal readonly unsafe struct Int8Format : IQuantFormat
     public static int SubBytes => 0;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load(byte* sb, int m, out Vector512<short> a, out Vector512<short> b)
+    public static void Load(byte* sb, int m, out Vector512<short> a0, out Vector512<short> b0, out Vector512<short> a1, out Vector512<short> b1)
     {
-        var p = (sbyte*)sb + 64 * m;
-        a = Avx512BW.ConvertToVector512Int16(Vector256.Load(p));
-        b = Avx512BW.ConvertToVector512Int16(Vector256.Load(p + 32));
+        var p = (sbyte*)sb + 128 * m;
+        a0 = Avx512BW.ConvertToVector512Int16(Vector256.Load(p));
+        b0 = Avx512BW.ConvertToVector512Int16(Vector256.Load(p + 32));
+        a1 = Avx512BW.ConvertToVector512Int16(Vector256.Load(p + 64));
+        b1 = Avx512BW.ConvertToVector512Int16(Vector256.Load(p + 96));
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load(byte* sb, int m, out Vector256<short> a0, out Vector256<short> a1, out Vector256<short> b0, out Vector256<short> b1)
-    {
-        var p = (sbyte*)sb + 64 * m;
-        a0 = Avx2.ConvertToVector256Int16(p);
-        a1 = Avx2.ConvertToVector256Int16(p + 16);
-        b0 = Avx2.ConvertToVector256Int16(p + 32);
-        b1 = Avx2.ConvertToVector256Int16(p + 48);
-    }
+    public static Vector256<short> Load(byte* sb, int k, int q) => Avx2.ConvertToVector256Int16((sbyte*)sb + 64 * k + 16 * q);
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static void Scales(byte* s, byte* sub, out Vector512<float> mul, out Vector512<float> min)
@@ -131,24 +131,23 @@ internal readonly unsafe struct Int4Format : IQuantFormat
     public static int SubBytes => QuantLayout.Int4SubBytes;
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load(byte* sb, int m, out Vector512<short> a, out Vector512<short> b)
+    public static void Load(byte* sb, int m, out Vector512<short> a0, out Vector512<short> b0, out Vector512<short> a1, out Vector512<short> b1)
     {
-        var v = Avx512BW.ConvertToVector512Int16(Vector256.Load(sb + 32 * m)); // zero-extended bytes
-        a = v & Vector512.Create((short)15);
-        b = Vector512.ShiftRightLogical(v, 4);
+        var p = sb + 64 * m;
+        var lo = Avx512BW.ConvertToVector512Int16(Vector256.Load(p)); // zero-extended bytes
+        var hi = Avx512BW.ConvertToVector512Int16(Vector256.Load(p + 32));
+        var mask = Vector512.Create((short)15);
+        a0 = lo & mask;
+        b0 = hi & mask;
+        a1 = Vector512.ShiftRightLogical(lo, 4);
+        b1 = Vector512.ShiftRightLogical(hi, 4);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static void Load(byte* sb, int m, out Vector256<short> a0, out Vector256<short> a1, out Vector256<short> b0, out Vector256<short> b1)
+    public static Vector256<short> Load(byte* sb, int k, int q)
     {
-        var p = sb + 32 * m;
-        var lo = Avx2.ConvertToVector256Int16(p);
-        var hi = Avx2.ConvertToVector256Int16(p + 16);
-        var mask = Vector256.Create((short)15);
-        a0 = lo & mask;
-        a1 = hi & mask;
-        b0 = Vector256.ShiftRightLogical(lo, 4);
-        b1 = Vector256.ShiftRightLogical(hi, 4);
+        var v = Avx2.ConvertToVector256Int16(sb + 64 * (k >> 1) + 16 * q);
+        return (k & 1) == 0 ? v & Vector256.Create((short)15) : Vector256.ShiftRightLogical(v, 4);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

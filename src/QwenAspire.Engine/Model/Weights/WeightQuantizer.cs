@@ -145,14 +145,14 @@ internal static class WeightQuantizer
     private static Tensor WeightedError(Tensor g, Tensor weight, Tensor scale, Tensor min, Tensor l) =>
         l.mul(scale).add_(min).sub_(g).pow_(2).mul_(weight).sum([-1], keepdim: true);
 
-    /// <summary>(m, G, gs) in column order → (m, S, gs / 2, 16, 2): step-major, group j's pair at slots 2j, 2j + 1.</summary>
+    /// <summary>(m, G, gs) in column order → (m, S, gs / 4, 16, 4): quad-major, group j's four columns at slots 4j..4j+3.</summary>
     private static Tensor Permute(Tensor v, long m, int superBlocks, int group) =>
-        v.reshape(m, superBlocks, Kernels.QuantLayout.Lanes, group / 2, 2).permute(0, 1, 3, 2, 4).contiguous();
+        v.reshape(m, superBlocks, Kernels.QuantLayout.Lanes, group / 4, 4).permute(0, 1, 3, 2, 4).contiguous();
 
-    /// <summary>Values 0..15 (m, G, gs) → (m, padded / 2) u8: chunk c holds step 2c in low nibbles, step 2c + 1 in high.</summary>
+    /// <summary>Values 0..15 (m, G, gs) → (m, padded / 2) u8: chunk c holds quad 2c in low nibbles, quad 2c + 1 in high.</summary>
     private static Tensor Pack4(Tensor values, long m, int superBlocks, int group)
     {
-        var steps = Permute(values, m, superBlocks, group).reshape(m, superBlocks, group / 4, 2, 32);
+        var steps = Permute(values, m, superBlocks, group).reshape(m, superBlocks, group / 8, 2, 64);
         var lo = steps.select(3, 0);
         var hi = steps.select(3, 1);
         return lo.add(hi.mul(16)).to(ScalarType.Byte).reshape(m, -1);
@@ -169,10 +169,10 @@ internal static class WeightQuantizer
         Tensor w;
         if (mode == WeightQuantization.Int4)
         {
-            var b = q.reshape(n, superBlocks, group / 4, 1, 32).to(ScalarType.Int32);
+            var b = q.reshape(n, superBlocks, group / 8, 1, 64).to(ScalarType.Int32);
             var lo = b.remainder(16);
             var hi = b.sub(lo).div(16, RoundingMode.trunc);
-            var steps = cat([lo, hi], 3).reshape(n, superBlocks, group / 2, lanes, 2).permute(0, 1, 3, 2, 4).to(ScalarType.Float32); // (n, S, 16, gs/2, 2)
+            var steps = cat([lo, hi], 3).reshape(n, superBlocks, group / 4, lanes, 4).permute(0, 1, 3, 2, 4).to(ScalarType.Float32); // (n, S, 16, gs/4, 4)
             var dd = p.Scales.narrow(0, r0, n).reshape(n, superBlocks, 1, 2);
             var sub = p.Sub.narrow(0, r0, n).reshape(n, superBlocks, 2, lanes).to(ScalarType.Float32);
             var scale = sub.select(2, 0).mul(dd.select(3, 0)).reshape(n, superBlocks, lanes, 1, 1);
@@ -181,7 +181,7 @@ internal static class WeightQuantizer
         }
         else
         {
-            var values = q.to(ScalarType.Float32).reshape(n, superBlocks, group / 2, lanes, 2).permute(0, 1, 3, 2, 4); // (n, S, 16, gs/2, 2)
+            var values = q.to(ScalarType.Float32).reshape(n, superBlocks, group / 4, lanes, 4).permute(0, 1, 3, 2, 4); // (n, S, 16, gs/4, 4)
             var step = p.Scales.narrow(0, r0, n).to(ScalarType.Float32).mul(p.RowFactors.narrow(0, r0, n).unsqueeze(-1)); // (n, G)
             w = values.reshape(n, groups, group).mul(step.unsqueeze(-1)).reshape(n, padded);
         }

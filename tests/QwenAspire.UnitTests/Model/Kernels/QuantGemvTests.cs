@@ -64,15 +64,15 @@ public sealed class QuantGemvTests
     public void StorageFollowsTheDocumentedLayout(bool int4)
     {
         // One super-block of 16 groups × 32 columns, every weight distinct, written by the layout's own words:
-        // column c = 32j + e sits in step e / 2 at slot 2j + e % 2; int4 step k is chunk k / 2, nibble k % 2.
+        // column c = 32j + e sits in quad e / 4 at slot 4j + e % 4; int4 quad k is chunk k / 2, nibble k % 2.
         const int InF = 512, Group = 32;
         var q = new byte[int4 ? InF / 2 : InF];
         for (var c = 0; c < InF; c++)
         {
-            int j = c / Group, e = c % Group, k = e / 2, slot = 2 * j + e % 2;
+            int j = c / Group, e = c % Group, k = e / 4, slot = 4 * j + e % 4;
             var value = int4 ? (c * 7 + c / 16) % 16 : (c % 255) - 127;
-            if (int4) q[k / 2 * 32 + slot] |= (byte)(value << (k % 2 * 4));
-            else q[k * 32 + slot] = (byte)(sbyte)value;
+            if (int4) q[k / 2 * 64 + slot] |= (byte)(value << (k % 2 * 4));
+            else q[k * 64 + slot] = (byte)(sbyte)value;
         }
         // Unit scales: int8 f16 1.0 per group; int4 d = 1, dmin = 0.5, sub-scale 1, sub-min 2 (weight = q − 1).
         var scales = int4 ? [.. BitConverter.GetBytes(1f), .. BitConverter.GetBytes(0.5f)] : Enumerable.Range(0, 16).SelectMany(_ => BitConverter.GetBytes((Half)1)).ToArray();
