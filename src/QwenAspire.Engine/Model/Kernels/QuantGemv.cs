@@ -5,15 +5,17 @@ using System.Runtime.Intrinsics.X86;
 namespace QwenAspire.Engine.Model.Kernels;
 
 /// <summary>
-/// <c>y = x Wᵀ</c> for a few f32 rows against int8/int4 weights in the packed layout of <see cref="QuantLayout"/>:
-/// the rows are quantized to int16 (<see cref="QuantActivations"/>), dotted in integer SIMD a super-block at a time
-/// and scaled in f32. The weight is read once per call whatever the row count (1–16 decode rows of a batched
-/// step); output rows are split across the shared GEMV workers.
+/// <c>y = x Wᵀ</c> for a few f32 rows against int8/int4 weights in the packed layout of <see cref="QuantLayout"/>.
+/// With AVX512-VNNI the rows are quantized to int8 per group and dotted by emitted <c>vpdpbusd</c> micro-kernels
+/// (<see cref="VnniGemv"/>); otherwise they are quantized to int16 per row (<see cref="QuantActivations"/>) and dotted
+/// by <c>vpmaddwd</c> tiles (AVX-512BW or AVX2). Either way a super-block accumulates in integer lanes and is scaled in
+/// f32, the weight is read once per call whatever the row count (1–16 decode rows of a batched step), and output
+/// rows are split across the shared GEMV workers.
 /// </summary>
 /// <remarks>
-/// .NET 10 exposes <c>vpdpbusd</c>/<c>vpdpwssd</c> only as <c>AvxVnni</c>/<c>Avx10v1</c>, which AVX-512-VNNI CPUs
-/// such as Zen 4 do not report, so the dot is <c>vpmovsxbw</c> + <c>vpmaddwd</c> + <c>vpaddd</c> (AVX-512BW), i.e.
-/// 3 instructions per 32 weights per activation row: far below the memory time of a bandwidth-bound decode.
+/// .NET 10 exposes <c>vpdpbusd</c> only as <c>AvxVnni</c>/<c>Avx10v1</c>, which AVX-512-VNNI CPUs such as Zen 4 do
+/// not report, hence the emitted code. Without VNNI the dot is <c>vpmovsxbw</c> + <c>vpmaddwd</c> + <c>vpaddd</c>,
+/// 3 instructions per 32 weights per activation row: enough for one row, compute-bound for a batch.
 /// </remarks>
 internal static unsafe class QuantGemv
 {
@@ -53,7 +55,12 @@ internal static unsafe class QuantGemv
     {
         Check(rows, group, outF, inF);
         if (rows == 0 || outF == 0) return;
-        if (width == GemvWidth.Auto) width = Avx512BW.IsSupported ? GemvWidth.V512 : GemvWidth.V256;
+        if (width == GemvWidth.Auto) width = VnniGemv.Available ? GemvWidth.Vnni : Avx512BW.IsSupported ? GemvWidth.V512 : GemvWidth.V256;
+        if (width == GemvWidth.Vnni)
+        {
+            VnniGemv.Compute(x, rows, q, scales, sub, rowFactors, group, outF, inF, y, int4, threads);
+            return;
+        }
         if (width == GemvWidth.V512 && !Avx512BW.IsSupported) throw new PlatformNotSupportedException("the 512-bit quantized kernel needs AVX-512BW.");
         if (!Avx2.IsSupported) throw new PlatformNotSupportedException("the quantized kernels need AVX2 (callers check Supported).");
         var padded = QuantLayout.PaddedWidth(inF, group);

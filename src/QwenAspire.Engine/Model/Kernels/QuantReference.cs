@@ -82,4 +82,41 @@ internal static unsafe class QuantReference
         }
         return y;
     }
+
+    /// <summary>
+    /// y (rows, outF) for x quantized exactly as the VNNI kernels do (<see cref="QuantActivations8"/>: int8, one scale
+    /// per group), accumulated in f64.
+    /// </summary>
+    public static double[] ComputeInt8Activations(ReadOnlySpan<float> x, int rows, ReadOnlySpan<byte> q, ReadOnlySpan<byte> scales, ReadOnlySpan<byte> sub,
+        ReadOnlySpan<float> rowFactors, int group, int outF, int inF, bool int4)
+    {
+        var y = new double[rows * outF];
+        fixed (byte* qp = q)
+        fixed (byte* sp = scales)
+        fixed (byte* up = sub)
+        fixed (float* fp = rowFactors)
+        {
+            for (var t = 0; t < rows; t++)
+            {
+                var xr = x.Slice(t * inF, inF);
+                var xd = new double[inF];
+                for (var g0 = 0; g0 < inF; g0 += group)
+                {
+                    var n = Math.Min(group, inF - g0);
+                    var amax = 0f;
+                    for (var c = g0; c < g0 + n; c++) amax = MathF.Max(amax, MathF.Abs(xr[c]));
+                    var inv = amax > 0 ? QuantActivations8.Range / amax : 0f;
+                    var scale = amax / QuantActivations8.Range;
+                    for (var c = g0; c < g0 + n; c++) xd[c] = Math.Clamp((int)MathF.Round(xr[c] * inv), -127, 127) * (double)scale;
+                }
+                for (var o = 0; o < outF; o++)
+                {
+                    double sum = 0;
+                    for (var c = 0; c < inF; c++) sum += Weight(qp, sp, up, fp, o, c, inF, group, int4) * xd[c];
+                    y[t * outF + o] = sum;
+                }
+            }
+        }
+        return y;
+    }
 }

@@ -13,6 +13,8 @@ internal enum GemvWidth
     V512,
     /// <summary>bf16 weights only: AVX512-BF16 dot products on bf16-rounded activations (<see cref="Bf16DotGemv"/>).</summary>
     Bf16Dot,
+    /// <summary>int8/int4 weights only: AVX512-VNNI dot products on activations quantized to int8 per group (<see cref="VnniGemv"/>).</summary>
+    Vnni,
 }
 
 /// <summary>

@@ -3,17 +3,18 @@ using QwenAspire.Engine.Model.Kernels;
 namespace QwenAspire.UnitTests.Model.Kernels;
 
 /// <summary>
-/// The int8/int4 integer SIMD GEMV (AVX-512BW and AVX2, 1–16 rows, split across threads, padded last super-block)
-/// against the scalar f64 reference over the same packed layout and the same int16 activations.
+/// The int8/int4 integer SIMD GEMV (AVX512-VNNI emitted code, AVX-512BW and AVX2, 1–16 rows, split across threads,
+/// padded last super-block) against the scalar f64 reference over the same packed layout and the same quantized
+/// activations (int8 per group for VNNI, int16 per row otherwise), and the VNNI path against the float product.
 /// </summary>
-public sealed class QuantGemvTests
+public sealed unsafe class QuantGemvTests
 {
     public static TheoryData<int, int, int, int, bool, int, int> Cases()
     {
         var data = new TheoryData<int, int, int, int, bool, int, int>();
         var random = new Random(11);
         var cases = from int4 in new[] { false, true }
-                    from width in new[] { GemvWidth.V256, GemvWidth.V512 }
+                    from width in new[] { GemvWidth.V256, GemvWidth.V512, GemvWidth.Vnni }
                     from rows in new[] { 1, 2, 3, 5, 16 }
                     select (int4, width, rows);
         foreach (var (int4, width, rows) in cases)
@@ -32,19 +33,66 @@ public sealed class QuantGemvTests
     public void ComputeMatchesTheScalarReference(int rows, int outF, int inF, int group, bool int4, int width, int threads)
     {
         if ((GemvWidth)width == GemvWidth.V512 && !System.Runtime.Intrinsics.X86.Avx512BW.IsSupported) return; // nothing to compare on this CPU
+        if ((GemvWidth)width == GemvWidth.Vnni && !VnniGemv.Available) return;
         var random = new Random(rows * 1000 + outF + inF + (int4 ? 7 : 0));
         var w = RandomWeight(random, outF, inF, group, int4);
         var x = Enumerable.Range(0, rows * inF).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
         x[0] = 3f; // one outlier sets the row's int16 scale
         var y = new float[rows * outF];
         QuantGemv.Compute(x, rows, w.Q, w.Scales, w.Sub, w.Factors, group, outF, inF, y, int4, threads, (GemvWidth)width);
-        var expected = QuantReference.Compute(x, rows, w.Q, w.Scales, w.Sub, w.Factors, group, outF, inF, int4);
+        var expected = (GemvWidth)width == GemvWidth.Vnni
+            ? QuantReference.ComputeInt8Activations(x, rows, w.Q, w.Scales, w.Sub, w.Factors, group, outF, inF, int4)
+            : QuantReference.Compute(x, rows, w.Q, w.Scales, w.Sub, w.Factors, group, outF, inF, int4);
         var magnitudes = Magnitudes(x, rows, w, group, outF, inF, int4);
         for (var k = 0; k < y.Length; k++)
         {
             // Integer sums are exact; the f32 converts, scale FMAs and final sum add ~1e-7 relative per term.
             Assert.True(Math.Abs(y[k] - expected[k]) <= 1e-9 + 2e-6 * magnitudes[k],
                 $"y[{k / outF}, {k % outF}] = {y[k]}, expected {expected[k]} (rows {rows}, {outF}x{inF}, group {group}, int4 {int4}, {(GemvWidth)width})");
+        }
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void VnniRowsDoNotDependOnTheirStepAndStayWithinTheActivationRounding(bool int4)
+    {
+        // Where the CPU and OS can run the emitted code it must be loaded (a silent fallback would hide the kernel).
+        var runnable = CpuFeatures.Avx512Vnni && System.Runtime.InteropServices.RuntimeInformation.ProcessArchitecture == System.Runtime.InteropServices.Architecture.X64
+            && (OperatingSystem.IsLinux() || OperatingSystem.IsWindows()) && Environment.GetEnvironmentVariable("QWENASPIRE_VNNI") != "0";
+        Assert.Equal(runnable, VnniGemv.Available);
+        if (!VnniGemv.Available) return; // nothing to compare on this CPU
+        const int OutF = 70, InF = 1024 + 96, Group = 32, Rows = 11;
+        var random = new Random(int4 ? 5 : 6);
+        var w = RandomWeight(random, OutF, InF, Group, int4);
+        var x = Enumerable.Range(0, Rows * InF).Select(_ => (float)(random.NextDouble() * 2 - 1)).ToArray();
+        for (var t = 0; t < Rows; t++) x[t * InF + 7 * t] = 40f; // an outlier channel per row: per-group scales keep the rest
+        var batch = new float[Rows * OutF];
+        QuantGemv.Compute(x, Rows, w.Q, w.Scales, w.Sub, w.Factors, Group, OutF, InF, batch, int4, threads: 2, GemvWidth.Vnni);
+        var magnitudes = Magnitudes(x, Rows, w, Group, OutF, InF, int4);
+        for (var t = 0; t < Rows; t++)
+        {
+            var alone = new float[OutF];
+            QuantGemv.Compute(x.AsSpan(t * InF, InF), 1, w.Q, w.Scales, w.Sub, w.Factors, Group, OutF, InF, alone, int4, threads: 1, GemvWidth.Vnni);
+            for (var o = 0; o < OutF; o++)
+            {
+                Assert.Equal(alone[o], batch[t * OutF + o]); // bit for bit
+                // The float product: each activation moves by at most half a step of its group (max|x| / 254), so
+                // |error| <= Σ |w|·|x|/254 per group; the bound below uses the whole-row magnitude, a tenth of that.
+                double exact = 0;
+                for (var c = 0; c < InF; c++)
+                {
+                    fixed (byte* qp = w.Q)
+                    fixed (byte* sp = w.Scales)
+                    fixed (byte* up = w.Sub)
+                    fixed (float* fp = w.Factors)
+                    {
+                        exact += QuantReference.Weight(qp, sp, up, fp, o, c, InF, Group, int4) * x[t * InF + c];
+                    }
+                }
+                Assert.True(Math.Abs(alone[o] - exact) <= 0.02 * magnitudes[t * OutF + o] + 1e-6,
+                    $"row {t}, output {o}: {alone[o]} vs float {exact} (magnitude {magnitudes[t * OutF + o]})");
+            }
         }
     }
 

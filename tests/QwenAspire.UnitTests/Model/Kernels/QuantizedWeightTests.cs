@@ -1,5 +1,6 @@
 using QwenAspire.Engine.Model;
 using QwenAspire.Engine.Model.Weights;
+using QwenAspire.Engine.Model.Kernels;
 using static TorchSharp.torch;
 
 namespace QwenAspire.UnitTests.Model.Kernels;
@@ -66,9 +67,8 @@ public sealed class QuantizedWeightTests
         using var weight = QuantizedWeight.Quantize(new DenseWeight(w.alias(), LinearPolicy.Default), mode, 32, new LinearPolicy(KernelMaxRows: 16, WidenBlockRows: 64));
         var kernel = weight.ProjectWithKernel(x);
         var torchPath = weight.ProjectWithTorch(x);
-        // Same dequantized weights; the kernel rounds x to int16 (≤ max|x| / 65534 per element), so
-        // |Δy| ≤ Σ|ŵ| · max|x| / 65534, plus f32 summation noise.
-        var bound = weight.ToFloat().abs().sum([1]).unsqueeze(0).mul(x.abs().amax([1], keepdim: true)).div_(65534.0).mul_(1.01).add_(1e-5);
+        // Same dequantized weights; the kernel rounds x (see ActivationRounding), plus f32 summation noise.
+        var bound = ActivationRounding(weight, x, 32).mul_(1.01).add_(1e-5);
         var diff = kernel.sub(torchPath).abs();
         Assert.True(diff.le(bound).all().item<bool>(), $"max |kernel − torch| = {diff.max().item<float>()} (bound {bound.min().item<float>()}..)");
         Assert.True(diff.max().item<float>() > 0 || rows == 0, "the kernel's activations should be rounded, not exact");
@@ -109,12 +109,26 @@ public sealed class QuantizedWeightTests
         var exact = nn.functional.linear(x, w);
         // |Σ x (w − ŵ)| ≤ Σ |x| · (allowed per-weight error), the round-trip bound above.
         var step = GroupSteps(weight, 32).mul(mode == WeightQuantization.Int4 ? 2.0 : 0.51);
-        // Plus the kernel's int16 rounding of x (see KernelPathMatchesThePureTorchPath).
-        var bound = nn.functional.linear(x.abs(), step).add_(weight.ToFloat().abs().sum([1]).unsqueeze(0).mul(x.abs().amax([1], keepdim: true)).div_(60000.0)).add_(1e-4);
+        // Plus the kernel's rounding of x.
+        var bound = nn.functional.linear(x.abs(), step).add_(ActivationRounding(weight, x, 32).mul_(1.1)).add_(1e-4);
         Assert.True(y.sub(exact).abs().le(bound).all().item<bool>());
         // And it is a real approximation, not a bound that anything meets.
         var relative = y.sub(exact).norm().item<float>() / exact.norm().item<float>();
         Assert.True(relative < (mode == WeightQuantization.Int8 ? 0.01 : 0.12), $"relative error {relative}");
+    }
+
+    /// <summary>
+    /// (rows, out) bound on what rounding x costs the kernel: with VNNI x is int8 per group (≤ max|x_g| / 254 per
+    /// element), so |Δy| ≤ Σ_g Σ_{c∈g} |ŵ| · max|x_g| / 254; otherwise int16 per row, Σ|ŵ| · max|x| / 65534.
+    /// </summary>
+    private static Tensor ActivationRounding(QuantizedWeight weight, Tensor x, int group)
+    {
+        var w = weight.ToFloat().abs(); // (out, in)
+        if (!VnniGemv.Available) return w.sum([1]).unsqueeze(0).mul(x.abs().amax([1], keepdim: true)).div_(65534.0);
+        var groups = x.shape[1] / group;
+        var xg = x.abs().reshape(x.shape[0], groups, group).amax([2]); // (rows, G)
+        var wg = w.reshape(w.shape[0], groups, group).sum([2]); // (out, G)
+        return xg.matmul(wg.t()).div_(254.0);
     }
 
     [Fact]

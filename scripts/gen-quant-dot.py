@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Writes quant_dot_{int8,int4}_2x{1,2,3,4}.s into the folder given (scripts/assemble-kernels.sh does so and
+assembles them): the AVX512-VNNI micro-kernels of VnniGemv, in GNU as syntax, for 2 weight rows of the packed
+int8/int4 layout (QuantLayout: quads of 64, group j's four columns at slots 4j..4j+3) and 1-4 activation rows
+quantized to int8 per group. Every variant computes a row exactly the same way (same instructions, same order per
+accumulator), so a row's result does not depend on how many rows share its step. This file is their source: edit
+it, then run scripts/assemble-kernels.sh."""
+import pathlib
+import sys
+
+HEADER = """# quant_dot_{F}_2x{T}: for weight rows o, o+1 and {T} activation row(s), 16-lane f32 partial sums of
+# y[t, o+r] (the caller adds the lanes and multiplies by the row factor), with AVX512-VNNI vpdpbusd (64 u8 x s8
+# products per instruction into the 16 group lanes of a super-block). .NET exposes no AVX512-VNNI intrinsics, so
+# this is assembled (scripts/gen-quant-dot.py wrote it; scripts/assemble-kernels.sh puts its bytes in
+# Native/QuantDotCode.g.cs) and loaded into executable memory at run time.
+#
+# {NOTE}
+#
+# Argument block (8-byte fields) at rax: an OS-specific prologue moves the first argument (rdi on SysV, rcx on
+# Windows) there. Only registers volatile in both ABIs are used: rax rcx rdx r8-r11, zmm0-5, zmm16-31. The kernel
+# advances the scale pointers in the block (the caller sets them for every call).
+#   [rax+0]   w: weight row o, super-block 0 (packed bytes)
+#   [rax+8]   weight row stride in bytes
+#   [rax+16]  scales of row o      [rax+24] scales of row o+1   (int8: 16 f16 per super-block; int4: f32 d, dmin)
+#   [rax+32]  sub-scales of row o  [rax+40] of row o+1           (int4: 16 u8 scales, 16 u8 mins per super-block)
+#   [rax+48]  x: packed activations; per super-block, per unit ({UNIT} bytes of a row), rows 0-3 in turn
+#   [rax+56]  g: per super-block 512 bytes: 4 rows x 16 f32 group scales, then 4 rows x 16 corrections
+#             (int8: int32 -128 * sum of the group's int8 activations; int4: f32 scale * that sum)
+#   [rax+64]  super-blocks (>= 1)
+#   [rax+72]  units per super-block (int8: G/4 quads; int4: G/8 chunks)
+#   [rax+80]  out: 2*{T} vectors of 16 f32, vector 2t + r for (activation row t, weight row r)
+#   [rax+88]  the weight rows to prefetch into L2 meanwhile (the next tile's row 0)
+.intel_syntax noprefix
+.text
+.globl quant_dot_{F}_2x{T}
+quant_dot_{F}_2x{T}:
+  mov rcx, [rax]
+  mov rdx, [rax+8]
+  mov r8, [rax+48]
+  mov r9, [rax+56]
+  mov r11, [rax+88]"""
+
+NOTES = {
+    "int8": "int8: weights are signed; XOR 0x80 makes them w+128 as u8, and each accumulator starts at -128 times its "
+            "group's activation sum, so it ends at the signed dot product.",
+    "int4": "int4: a 64-byte chunk holds quad 2m in its low nibbles and quad 2m+1 in its high nibbles, values 0..15 "
+            "(already unsigned); weight = d*sc*q - dmin*mn, the min term from the groups' activation sums.",
+}
+
+
+def kernel(fmt, T):
+    int4 = fmt == "int4"
+    unit = 128 if int4 else 64
+    acc = lambda r, t: f"zmm{16 + 2 * t + r}"
+    fsum = lambda r, t: f"zmm{24 + 2 * t + r}"
+    out = [HEADER.format(F=fmt, T=T, UNIT=unit, NOTE=NOTES[fmt])]
+    a = out.append
+    a(f"  mov r10d, {'0x0f0f0f0f' if int4 else '0x80808080'}")
+    a("  vpbroadcastd zmm2, r10d")
+    for t in range(T):
+        for r in range(2):
+            a(f"  vpxord {fsum(r, t)}, {fsum(r, t)}, {fsum(r, t)}")
+    a("3:")
+    for t in range(T):
+        for r in range(2):
+            if int4:
+                a(f"  vpxord {acc(r, t)}, {acc(r, t)}, {acc(r, t)}")
+            else:
+                a(f"  vmovdqu32 {acc(r, t)}, [r9+{256 + 64 * t}]")
+    a("  mov r10, [rax+72]")
+    a("1:")
+    if int4:
+        for r, (lo, hi) in enumerate([("zmm0", "zmm1"), ("zmm3", "zmm4")]):
+            src = "[rcx]" if r == 0 else "[rcx+rdx]"
+            a(f"  vmovdqu8 {lo}, {src}")
+            a(f"  vpsrlw {hi}, {lo}, 4")
+            a(f"  vpandd {lo}, {lo}, zmm2")
+            a(f"  vpandd {hi}, {hi}, zmm2")
+        a("  prefetcht1 [r11]")
+        a("  prefetcht1 [r11+rdx]")
+        for t in range(T):
+            a(f"  vpdpbusd {acc(0, t)}, zmm0, [r8+{128 * t}]")
+            a(f"  vpdpbusd {acc(1, t)}, zmm3, [r8+{128 * t}]")
+            a(f"  vpdpbusd {acc(0, t)}, zmm1, [r8+{128 * t + 64}]")
+            a(f"  vpdpbusd {acc(1, t)}, zmm4, [r8+{128 * t + 64}]")
+    else:
+        a("  vpxord zmm0, zmm2, [rcx]")
+        a("  vpxord zmm1, zmm2, [rcx+rdx]")
+        a("  prefetcht1 [r11]")
+        a("  prefetcht1 [r11+rdx]")
+        for t in range(T):
+            a(f"  vpdpbusd {acc(0, t)}, zmm0, [r8+{64 * t}]")
+            a(f"  vpdpbusd {acc(1, t)}, zmm1, [r8+{64 * t}]")
+    a("  add rcx, 64")
+    a("  add r11, 64")
+    a(f"  add r8, {4 * unit}")
+    a("  dec r10")
+    a("  jnz 1b")
+    a("# Once per super-block: lane j of an accumulator is group j's integer dot product; scale it into the f32 sums.")
+    if int4:
+        for r, (m, n) in enumerate([("zmm0", "zmm1"), ("zmm3", "zmm4")]):
+            a(f"  mov r10, [rax+{16 + 8 * r}]")
+            a("  vbroadcastss zmm5, dword ptr [r10]")
+            a(f"  vbroadcastss {n}, dword ptr [r10+4]")
+            a(f"  mov r10, [rax+{32 + 8 * r}]")
+            a(f"  vpmovzxbd {m}, xmmword ptr [r10]")
+            a(f"  vcvtdq2ps {m}, {m}")
+            a(f"  vmulps {m}, {m}, zmm5")
+            a("  vpmovzxbd zmm5, xmmword ptr [r10+16]")
+            a("  vcvtdq2ps zmm5, zmm5")
+            a(f"  vmulps {n}, {n}, zmm5")
+        a("  add qword ptr [rax+16], 8")
+        a("  add qword ptr [rax+24], 8")
+        a("  add qword ptr [rax+32], 32")
+        a("  add qword ptr [rax+40], 32")
+        muls, mins = ["zmm0", "zmm3"], ["zmm1", "zmm4"]
+    else:
+        a("  mov r10, [rax+16]")
+        a("  vcvtph2ps zmm3, ymmword ptr [r10]")
+        a("  mov r10, [rax+24]")
+        a("  vcvtph2ps zmm4, ymmword ptr [r10]")
+        a("  add qword ptr [rax+16], 32")
+        a("  add qword ptr [rax+24], 32")
+        muls, mins = ["zmm3", "zmm4"], None
+    for t in range(T):
+        for r in range(2):
+            a(f"  vcvtdq2ps {acc(r, t)}, {acc(r, t)}")
+            a(f"  vmulps {acc(r, t)}, {acc(r, t)}, {muls[r]}")
+            a(f"  vfmadd231ps {fsum(r, t)}, {acc(r, t)}, [r9+{64 * t}]")
+            if mins:
+                a(f"  vfnmadd231ps {fsum(r, t)}, {mins[r]}, [r9+{256 + 64 * t}]")
+    a("  add r9, 512")
+    a("  dec qword ptr [rax+64]")
+    a("  jnz 3b")
+    a("  mov r10, [rax+80]")
+    for t in range(T):
+        for r in range(2):
+            a(f"  vmovups [r10+{64 * (2 * t + r)}], {fsum(r, t)}")
+    a("  vzeroupper")
+    a("  ret")
+    return "\n".join(out) + "\n"
+
+
+native = pathlib.Path(sys.argv[1])
+for fmt in ("int8", "int4"):
+    for T in (1, 2, 3, 4):
+        (native / f"quant_dot_{fmt}_2x{T}.s").write_text(kernel(fmt, T))
+        print(f"wrote quant_dot_{fmt}_2x{T}.s")

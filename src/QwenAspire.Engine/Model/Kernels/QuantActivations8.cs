@@ -1,0 +1,86 @@
+using System.Runtime.Intrinsics;
+
+namespace QwenAspire.Engine.Model.Kernels;
+
+/// <summary>
+/// f32 activation rows → int8 per group (scale max|x| / 127 per <c>G</c> columns, as llama.cpp's Q8_0 activations),
+/// in the order the VNNI micro-kernels read (<see cref="VnniGemv"/>): rows in blocks of four; per super-block, per
+/// unit (an int8 quad of 64 slots, or an int4 chunk of two quads), the block's four rows in turn. Beside them, per
+/// block and super-block, the rows' 16 group scales and 16 corrections: int8 −128·Σq (the kernels add 128 to the
+/// weights to make them unsigned), int4 scale·Σq (what the group minimum multiplies).
+/// </summary>
+internal static unsafe class QuantActivations8
+{
+    public const float Range = 127f;
+
+    /// <summary>Bytes of the packed activations of <paramref name="rows"/> rows.</summary>
+    public static long PackedBytes(int rows, int inF, int group) => (long)Blocks(rows) * 4 * QuantLayout.PaddedWidth(inF, group);
+
+    /// <summary>Bytes of the group scales and corrections of <paramref name="rows"/> rows.</summary>
+    public static long GroupBytes(int rows, int inF, int group) => (long)Blocks(rows) * QuantLayout.SuperBlocks(inF, group) * 512;
+
+    public static int Blocks(int rows) => (rows + 3) / 4;
+
+    /// <summary>
+    /// x (rows, inF) f32 → xq (<see cref="PackedBytes"/>) and g (<see cref="GroupBytes"/>), both 64-byte aligned.
+    /// Padding columns and the absent rows of the last block are 0.
+    /// </summary>
+    public static void Quantize(float* x, int rows, int inF, int group, bool int4, sbyte* xq, byte* g)
+    {
+        var superBlocks = QuantLayout.SuperBlocks(inF, group);
+        var sb = QuantLayout.SuperBlock(group);
+        var unit = int4 ? 128 : 64;
+        var blocks = Blocks(rows);
+        new Span<byte>(xq, checked((int)PackedBytes(rows, inF, group))).Clear();
+        new Span<byte>(g, checked((int)GroupBytes(rows, inF, group))).Clear();
+        var values = stackalloc int[group];
+        for (var t = 0; t < rows; t++)
+        {
+            var xr = x + (long)t * inF;
+            var (b, lane) = (t / 4, t % 4);
+            for (var s = 0; s < superBlocks; s++)
+            {
+                var sbBase = xq + ((long)b * superBlocks + s) * 4 * sb;
+                var gBase = g + ((long)b * superBlocks + s) * 512;
+                for (var j = 0; j < QuantLayout.Lanes; j++)
+                {
+                    var c0 = s * sb + j * group;
+                    if (c0 >= inF) break;
+                    var n = Math.Min(group, inF - c0);
+                    var amax = MaxAbs(xr + c0, n);
+                    var inv = amax > 0 ? Range / amax : 0f;
+                    var sum = 0;
+                    for (var e = 0; e < group; e++)
+                    {
+                        var v = e < n ? Math.Clamp((int)MathF.Round(xr[c0 + e] * inv), -127, 127) : 0;
+                        values[e] = v;
+                        sum += v;
+                    }
+                    for (var e = 0; e < group; e++)
+                    {
+                        // Column e of group j sits in quad e / 4 at slot 4j + e % 4; a unit is one quad (int8) or two (int4).
+                        var quad = e >> 2;
+                        var u = int4 ? quad >> 1 : quad;
+                        var within = (int4 ? (quad & 1) * 64 : 0) + 4 * j + (e & 3);
+                        sbBase[(long)u * 4 * unit + lane * unit + within] = (sbyte)values[e];
+                    }
+                    var scale = amax / Range;
+                    ((float*)gBase)[lane * 16 + j] = scale;
+                    if (int4) ((float*)gBase)[64 + lane * 16 + j] = scale * sum;
+                    else ((int*)gBase)[64 + lane * 16 + j] = -128 * sum;
+                }
+            }
+        }
+    }
+
+    private static float MaxAbs(float* x, int n)
+    {
+        var i = 0;
+        var m = Vector256<float>.Zero;
+        for (; i + 8 <= n; i += 8) m = Vector256.Max(m, Vector256.Abs(Vector256.Load(x + i)));
+        var amax = 0f;
+        for (var k = 0; k < 8; k++) amax = MathF.Max(amax, m[k]);
+        for (; i < n; i++) amax = MathF.Max(amax, MathF.Abs(x[i]));
+        return amax;
+    }
+}
