@@ -33,7 +33,6 @@ internal static unsafe class QuantActivations8
         var blocks = Blocks(rows);
         new Span<byte>(xq, checked((int)PackedBytes(rows, inF, group))).Clear();
         new Span<byte>(g, checked((int)GroupBytes(rows, inF, group))).Clear();
-        var values = stackalloc int[group];
         for (var t = 0; t < rows; t++)
         {
             var xr = x + (long)t * inF;
@@ -49,21 +48,29 @@ internal static unsafe class QuantActivations8
                     var n = Math.Min(group, inF - c0);
                     var amax = MaxAbs(xr + c0, n);
                     var inv = amax > 0 ? Range / amax : 0f;
-                    var sum = 0;
-                    for (var e = 0; e < group; e++)
+                    var sums = Vector128<int>.Zero;
+                    for (var e = 0; e < group; e += 4)
                     {
-                        var v = e < n ? Math.Clamp((int)MathF.Round(xr[c0 + e] * inv), -127, 127) : 0;
-                        values[e] = v;
-                        sum += v;
-                    }
-                    for (var e = 0; e < group; e++)
-                    {
-                        // Column e of group j sits in quad e / 4 at slot 4j + e % 4; a unit is one quad (int8) or two (int4).
+                        // Columns e..e+3 of group j sit in quad e / 4 at slots 4j..4j+3; a unit is one quad (int8) or two (int4).
                         var quad = e >> 2;
                         var u = int4 ? quad >> 1 : quad;
-                        var within = (int4 ? (quad & 1) * 64 : 0) + 4 * j + (e & 3);
-                        sbBase[(long)u * 4 * unit + lane * unit + within] = (sbyte)values[e];
+                        var within = (int4 ? (quad & 1) * 64 : 0) + 4 * j;
+                        Vector128<int> v;
+                        if (e + 4 <= n)
+                        {
+                            var r = Vector128.Round(Vector128.Load(xr + c0 + e) * inv);
+                            v = Vector128.Clamp(Vector128.ConvertToInt32(r), Vector128.Create(-127), Vector128.Create(127));
+                        }
+                        else
+                        {
+                            v = Vector128.Create(Column(xr, c0 + e, n - e, inv), Column(xr, c0 + e + 1, n - e - 1, inv),
+                                Column(xr, c0 + e + 2, n - e - 2, inv), Column(xr, c0 + e + 3, n - e - 3, inv));
+                        }
+                        sums += v;
+                        var bytes = (uint)(byte)v[0] | (uint)(byte)v[1] << 8 | (uint)(byte)v[2] << 16 | (uint)(byte)v[3] << 24;
+                        *(uint*)(sbBase + (long)u * 4 * unit + lane * unit + within) = bytes;
                     }
+                    var sum = Vector128.Sum(sums);
                     var scale = amax / Range;
                     ((float*)gBase)[lane * 16 + j] = scale;
                     if (int4) ((float*)gBase)[64 + lane * 16 + j] = scale * sum;
@@ -72,6 +79,9 @@ internal static unsafe class QuantActivations8
             }
         }
     }
+
+    /// <summary>Column c's int8 value, or 0 past the row (<paramref name="left"/> ≤ 0).</summary>
+    private static int Column(float* xr, int c, int left, float inv) => left > 0 ? Math.Clamp((int)MathF.Round(xr[c] * inv), -127, 127) : 0;
 
     private static float MaxAbs(float* x, int n)
     {

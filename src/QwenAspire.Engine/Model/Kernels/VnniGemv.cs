@@ -10,7 +10,9 @@ namespace QwenAspire.Engine.Model.Kernels;
 /// <c>vpdpbusd</c> takes 64 products into the 16 group lanes of a super-block, where the int16 tiles
 /// (<see cref="QuantBlocks"/>) spend a widen, a <c>vpmaddwd</c> and an add per 32. A tile is two weight rows × up to
 /// four activation rows; more rows take further tiles over the same weight rows, which are then in L1, so batched
-/// decode reads each weight from memory once. A row's result does not depend on the other rows of its step.
+/// decode reads each weight from memory once. Prompts (many rows) walk the rows in chunks whose activations stay in
+/// L2 (~256 KB), so the weight streams from memory once per chunk. A row's result does not depend on the other rows
+/// of its step.
 /// </summary>
 internal static unsafe class VnniGemv
 {
@@ -53,6 +55,7 @@ internal static unsafe class VnniGemv
                 ScaleRowBytes = QuantLayout.ScaleBytes(inF, group, int4), SubRowBytes = QuantLayout.SubBytes(inF, group, int4),
                 SuperBlocks = QuantLayout.SuperBlocks(inF, group), Units = int4 ? group / 8 : group / 4, SuperBlockColumns = QuantLayout.SuperBlock(group),
                 OutF = outF, Y = y, Int4 = int4,
+                ChunkBlocks = (int)Math.Clamp(256 * 1024 / (4L * QuantLayout.PaddedWidth(inF, group)), 1, int.MaxValue),
             };
             var parts = (long)outF * inF < 65536 ? 1 : Math.Clamp(threads, 1, Math.Max(1, outF / 16));
             GemvWorkers.Shared.Run(&Execute, &state, parts);
@@ -70,10 +73,13 @@ internal static unsafe class VnniGemv
         var chunk = ((s.OutF + parts - 1) / parts + 15) & ~15;
         var o0 = Math.Min(s.OutF, part * chunk);
         var o1 = Math.Min(s.OutF, o0 + chunk);
-        if (o0 < o1) Run(s, o0, o1);
+        if (o0 >= o1) return;
+        var blocks = QuantActivations8.Blocks(s.Rows);
+        for (var b0 = 0; b0 < blocks; b0 += s.ChunkBlocks) Run(s, o0, o1, b0, Math.Min(blocks, b0 + s.ChunkBlocks));
     }
 
-    private static void Run(in State s, int o0, int o1)
+    /// <summary>Output rows [o0, o1) of the activation blocks [b0, b1).</summary>
+    private static void Run(in State s, int o0, int o1, int b0, int b1)
     {
         var kernels = s.Int4 ? s_int4 : s_int8;
         var sums = stackalloc float[2 * 4 * 16];
@@ -81,14 +87,13 @@ internal static unsafe class VnniGemv
         a.WStride = s.RowBytes;
         a.Units = s.Units;
         a.Sums = sums;
-        var blocks = QuantActivations8.Blocks(s.Rows);
         var xBlockBytes = (long)s.SuperBlocks * 4 * s.SuperBlockColumns;
         var gBlockBytes = (long)s.SuperBlocks * 512;
         for (var o = o0; o < o1; o += 2)
         {
             // A last odd row reads itself twice; only its own result is stored.
             var pair = o + 1 < o1 ? 1 : 0;
-            for (var b = 0; b < blocks; b++)
+            for (var b = b0; b < b1; b++)
             {
                 var t0 = 4 * b;
                 var count = Math.Min(4, s.Rows - t0);
@@ -101,7 +106,7 @@ internal static unsafe class VnniGemv
                 a.G = s.G + b * gBlockBytes;
                 a.SuperBlocks = s.SuperBlocks;
                 // The first block fetches the next pair of rows; later blocks find these in L1.
-                a.Prefetch = a.W + (b == 0 ? 2 * s.RowBytes : 0);
+                a.Prefetch = a.W + (b == b0 ? 2 * s.RowBytes : 0);
                 if (pair == 0) a.WStride = 0;
                 kernels[count - 1](&a);
                 a.WStride = s.RowBytes;
@@ -133,6 +138,8 @@ internal static unsafe class VnniGemv
         public int OutF;
         public float* Y;
         public bool Int4;
+        /// <summary>Activation blocks (of four rows) per pass over the weight rows.</summary>
+        public int ChunkBlocks;
     }
 
     [StructLayout(LayoutKind.Sequential)]

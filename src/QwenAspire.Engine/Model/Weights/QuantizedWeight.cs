@@ -7,8 +7,9 @@ namespace QwenAspire.Engine.Model.Weights;
 /// <summary>
 /// An int8 or int4 weight quantized at load in groups of <see cref="GroupSize"/> input columns and packed as
 /// <see cref="QuantGemv"/> reads it (<c>Kernels/QuantFormats</c>). Decode rows (up to
-/// <see cref="LinearPolicy.KernelMaxRows"/>) go through the integer SIMD kernel on CPU; prefill dequantizes blocks of
-/// rows into a bf16 (or f32) scratch for libtorch's GEMM; other devices (CUDA) dequantize with plain torch ops.
+/// <see cref="LinearPolicy.KernelMaxRows"/>) go through the integer SIMD kernel on CPU; prefill too where the CPU has
+/// AVX512-VNNI (int8 × int8 at 64 products per instruction), else it dequantizes blocks of rows into a bf16 (or f32)
+/// scratch for libtorch's GEMM; other devices (CUDA) dequantize with plain torch ops.
 /// </summary>
 public sealed class QuantizedWeight : LinearWeight
 {
@@ -17,6 +18,9 @@ public sealed class QuantizedWeight : LinearWeight
     /// QWENASPIRE_QUANT_PREFILL=f32.
     /// </summary>
     private static readonly bool PrefillBf16 = Environment.GetEnvironmentVariable("QWENASPIRE_QUANT_PREFILL") != "f32";
+
+    /// <summary>Prefill through the VNNI kernel where it runs, unless QWENASPIRE_QUANT_PREFILL=bf16 or f32 (dequantized blocks, for A/B runs).</summary>
+    private static readonly bool PrefillVnni = VnniGemv.Available && Environment.GetEnvironmentVariable("QWENASPIRE_QUANT_PREFILL") is not ("f32" or "bf16");
 
     private readonly PackedWeight _packed;
     private Tensor? _columnOrder;
@@ -65,7 +69,7 @@ public sealed class QuantizedWeight : LinearWeight
         return new QuantizedWeight(kept, mode, groupSize, source.InFeatures, policy);
     }
 
-    public override bool RunsOnKernelThreads(int rows) => rows <= Policy.KernelMaxRows && UsesKernel;
+    public override bool RunsOnKernelThreads(int rows) => (rows <= Policy.KernelMaxRows || PrefillVnni) && UsesKernel;
 
     private bool UsesKernel => QuantGemv.Supported && _packed.Q.device_type == DeviceType.CPU;
 
@@ -73,7 +77,7 @@ public sealed class QuantizedWeight : LinearWeight
     {
         var rows = x.shape[0];
         if (UsesKernel && x.device_type == DeviceType.CPU)
-            return rows <= Policy.KernelMaxRows ? ProjectWithKernel(x) : ProjectDequantizingBlocks(x, PrefillBf16);
+            return rows <= Policy.KernelMaxRows || PrefillVnni ? ProjectWithKernel(x) : ProjectDequantizingBlocks(x, PrefillBf16);
         return ProjectWithTorch(x);
     }
 
