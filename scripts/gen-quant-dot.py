@@ -18,27 +18,26 @@ HEADER = """# quant_dot_{F}_2x{T}: for weight rows o, o+1 and {T} activation row
 #
 # Argument block (8-byte fields) at rax: an OS-specific prologue moves the first argument (rdi on SysV, rcx on
 # Windows) there. Only registers volatile in both ABIs are used: rax rcx rdx r8-r11, zmm0-5, zmm16-31. The kernel
-# advances the scale pointers in the block (the caller sets them for every call).
+# runs `pairs` consecutive pairs of weight rows (o, o+1), (o+2, o+3), ... against the same activations, so one call
+# covers many rows; it advances the pointers in the block and uses [rax+96..136] as scratch (the caller sets the
+# block for every call). Strides of 0 make a single row (read twice).
 #   [rax+0]   w: weight row o, super-block 0 (packed bytes)
 #   [rax+8]   weight row stride in bytes
-#   [rax+16]  scales of row o      [rax+24] scales of row o+1   (int8: 16 f16 per super-block; int4: f32 d, dmin)
-#   [rax+32]  sub-scales of row o  [rax+40] of row o+1           (int4: 16 u8 scales, 16 u8 mins per super-block)
+#   [rax+16]  scales of row o (int8: 16 f16 per super-block; int4: f32 d, dmin)   [rax+24] their row stride
+#   [rax+32]  sub-scales of row o (int4: 16 u8 scales, 16 u8 mins per super-block) [rax+40] their row stride
 #   [rax+48]  x: packed activations; per super-block, per unit ({UNIT} bytes of a row), rows 0-3 in turn
 #   [rax+56]  g: per super-block 512 bytes: 4 rows x 16 f32 group scales, then 4 rows x 16 corrections
 #             (int8: int32 -128 * sum of the group's int8 activations; int4: f32 scale * that sum)
 #   [rax+64]  super-blocks (>= 1)
 #   [rax+72]  units per super-block (int8: G/4 quads; int4: G/8 chunks)
-#   [rax+80]  out: 2*{T} vectors of 16 f32, vector 2t + r for (activation row t, weight row r)
-#   [rax+88]  the weight rows to prefetch into L2 meanwhile (the next tile's row 0)
+#   [rax+80]  out: per pair 2*{T} vectors of 16 f32, vector 2t + r for (activation row t, weight row r)
+#   [rax+88]  pairs (>= 1)
+#   [rax+96]  scratch: the current pair's scales (rows o, o+1), sub-scales (o, o+1), super-blocks left
+#   [rax+136] prefetch distance in bytes: rows w+d and w+d+stride are fetched into L2 while a pair streams
 .intel_syntax noprefix
 .text
 .globl quant_dot_{F}_2x{T}
-quant_dot_{F}_2x{T}:
-  mov rcx, [rax]
-  mov rdx, [rax+8]
-  mov r8, [rax+48]
-  mov r9, [rax+56]
-  mov r11, [rax+88]"""
+quant_dot_{F}_2x{T}:"""
 
 NOTES = {
     "int8": "int8: weights are signed; XOR 0x80 makes them w+128 as u8, and each accumulator starts at -128 times its "
@@ -57,6 +56,23 @@ def kernel(fmt, T):
     a = out.append
     a(f"  mov r10d, {'0x0f0f0f0f' if int4 else '0x80808080'}")
     a("  vpbroadcastd zmm2, r10d")
+    a("4:")
+    a("  mov rcx, [rax]")
+    a("  mov rdx, [rax+8]")
+    a("  mov r11, rcx")
+    a("  add r11, [rax+136]")
+    a("  mov r8, [rax+48]")
+    a("  mov r9, [rax+56]")
+    a("  mov r10, [rax+16]")
+    a("  mov [rax+96], r10")
+    a("  add r10, [rax+24]")
+    a("  mov [rax+104], r10")
+    a("  mov r10, [rax+32]")
+    a("  mov [rax+112], r10")
+    a("  add r10, [rax+40]")
+    a("  mov [rax+120], r10")
+    a("  mov r10, [rax+64]")
+    a("  mov [rax+128], r10")
     for t in range(T):
         for r in range(2):
             a(f"  vpxord {fsum(r, t)}, {fsum(r, t)}, {fsum(r, t)}")
@@ -99,28 +115,28 @@ def kernel(fmt, T):
     a("# Once per super-block: lane j of an accumulator is group j's integer dot product; scale it into the f32 sums.")
     if int4:
         for r, (m, n) in enumerate([("zmm0", "zmm1"), ("zmm3", "zmm4")]):
-            a(f"  mov r10, [rax+{16 + 8 * r}]")
+            a(f"  mov r10, [rax+{96 + 8 * r}]")
             a("  vbroadcastss zmm5, dword ptr [r10]")
             a(f"  vbroadcastss {n}, dword ptr [r10+4]")
-            a(f"  mov r10, [rax+{32 + 8 * r}]")
+            a(f"  mov r10, [rax+{112 + 8 * r}]")
             a(f"  vpmovzxbd {m}, xmmword ptr [r10]")
             a(f"  vcvtdq2ps {m}, {m}")
             a(f"  vmulps {m}, {m}, zmm5")
             a("  vpmovzxbd zmm5, xmmword ptr [r10+16]")
             a("  vcvtdq2ps zmm5, zmm5")
             a(f"  vmulps {n}, {n}, zmm5")
-        a("  add qword ptr [rax+16], 8")
-        a("  add qword ptr [rax+24], 8")
-        a("  add qword ptr [rax+32], 32")
-        a("  add qword ptr [rax+40], 32")
+        a("  add qword ptr [rax+96], 8")
+        a("  add qword ptr [rax+104], 8")
+        a("  add qword ptr [rax+112], 32")
+        a("  add qword ptr [rax+120], 32")
         muls, mins = ["zmm0", "zmm3"], ["zmm1", "zmm4"]
     else:
-        a("  mov r10, [rax+16]")
+        a("  mov r10, [rax+96]")
         a("  vcvtph2ps zmm3, ymmword ptr [r10]")
-        a("  mov r10, [rax+24]")
+        a("  mov r10, [rax+104]")
         a("  vcvtph2ps zmm4, ymmword ptr [r10]")
-        a("  add qword ptr [rax+16], 32")
-        a("  add qword ptr [rax+24], 32")
+        a("  add qword ptr [rax+96], 32")
+        a("  add qword ptr [rax+104], 32")
         muls, mins = ["zmm3", "zmm4"], None
     for t in range(T):
         for r in range(2):
@@ -130,12 +146,20 @@ def kernel(fmt, T):
             if mins:
                 a(f"  vfnmadd231ps {fsum(r, t)}, {mins[r]}, [r9+{256 + 64 * t}]")
     a("  add r9, 512")
-    a("  dec qword ptr [rax+64]")
+    a("  dec qword ptr [rax+128]")
     a("  jnz 3b")
     a("  mov r10, [rax+80]")
     for t in range(T):
         for r in range(2):
             a(f"  vmovups [r10+{64 * (2 * t + r)}], {fsum(r, t)}")
+    a(f"  add qword ptr [rax+80], {128 * T}")
+    a("# Next pair: two rows on.")
+    for base, stride in ((0, 8), (16, 24), (32, 40)):
+        a(f"  mov r10, [rax+{stride}]")
+        a(f"  shl r10, 1")
+        a(f"  add [rax+{base}], r10")
+    a("  dec qword ptr [rax+88]")
+    a("  jnz 4b")
     a("  vzeroupper")
     a("  ret")
     return "\n".join(out) + "\n"

@@ -78,45 +78,60 @@ internal static unsafe class VnniGemv
         for (var b0 = 0; b0 < blocks; b0 += s.ChunkBlocks) Run(s, o0, o1, b0, Math.Min(blocks, b0 + s.ChunkBlocks));
     }
 
+    /// <summary>Row pairs per kernel call: 32 weight rows stay in L2 while every activation block of the chunk passes.</summary>
+    private const int PairsPerCall = 16;
+
+    private static readonly long s_prefetchBytes = long.TryParse(Environment.GetEnvironmentVariable("QWENASPIRE_VNNI_PREFETCH"), out var d) ? d : 8192;
+
+    /// <summary>Whole pairs ahead, at least the prefetch distance: the weight rows are one sequential stream.</summary>
+    private static long PrefetchDistance(long rowBytes) => Math.Max(1, (s_prefetchBytes + 2 * rowBytes - 1) / (2 * rowBytes)) * 2 * rowBytes;
+
     /// <summary>Output rows [o0, o1) of the activation blocks [b0, b1).</summary>
     private static void Run(in State s, int o0, int o1, int b0, int b1)
     {
         var kernels = s.Int4 ? s_int4 : s_int8;
-        var sums = stackalloc float[2 * 4 * 16];
-        Args a;
-        a.WStride = s.RowBytes;
-        a.Units = s.Units;
-        a.Sums = sums;
+        var sums = stackalloc float[PairsPerCall * 2 * 4 * 16];
         var xBlockBytes = (long)s.SuperBlocks * 4 * s.SuperBlockColumns;
         var gBlockBytes = (long)s.SuperBlocks * 512;
-        for (var o = o0; o < o1; o += 2)
+        var o = o0;
+        while (o < o1)
         {
-            // A last odd row reads itself twice; only its own result is stored.
-            var pair = o + 1 < o1 ? 1 : 0;
+            // Whole pairs, then a last odd row alone (strides 0: it reads itself twice, only its result is kept).
+            var pairs = Math.Min(PairsPerCall, (o1 - o) / 2);
+            var single = pairs == 0;
+            if (single) pairs = 1;
             for (var b = b0; b < b1; b++)
             {
                 var t0 = 4 * b;
                 var count = Math.Min(4, s.Rows - t0);
+                Args a;
                 a.W = s.W + (long)o * s.RowBytes;
-                a.S0 = s.S + (long)o * s.ScaleRowBytes;
-                a.S1 = a.S0 + pair * s.ScaleRowBytes;
-                a.U0 = s.Sub + (long)o * s.SubRowBytes;
-                a.U1 = a.U0 + pair * s.SubRowBytes;
+                a.WStride = single ? 0 : s.RowBytes;
+                a.S = s.S + (long)o * s.ScaleRowBytes;
+                a.SStride = single ? 0 : s.ScaleRowBytes;
+                a.U = s.Sub + (long)o * s.SubRowBytes;
+                a.UStride = single ? 0 : s.SubRowBytes;
                 a.X = s.X + b * xBlockBytes;
                 a.G = s.G + b * gBlockBytes;
                 a.SuperBlocks = s.SuperBlocks;
-                // The first block fetches the next pair of rows; later blocks find these in L1.
-                a.Prefetch = a.W + (b == b0 ? 2 * s.RowBytes : 0);
-                if (pair == 0) a.WStride = 0;
+                a.Units = s.Units;
+                a.Sums = sums;
+                a.Pairs = pairs;
+                a.PrefetchDistance = PrefetchDistance(s.RowBytes);
                 kernels[count - 1](&a);
-                a.WStride = s.RowBytes;
-                for (var t = 0; t < count; t++)
+                for (var p = 0; p < pairs; p++)
                 {
-                    var y = s.Y + (long)(t0 + t) * s.OutF + o;
-                    y[0] = Vector512.Sum(Vector512.Load(sums + 32 * t)) * s.RowFactor[o];
-                    if (pair == 1) y[1] = Vector512.Sum(Vector512.Load(sums + 32 * t + 16)) * s.RowFactor[o + 1];
+                    var row = o + 2 * p;
+                    for (var t = 0; t < count; t++)
+                    {
+                        var v = sums + (p * 2 * count + 2 * t) * 16;
+                        var y = s.Y + (long)(t0 + t) * s.OutF + row;
+                        y[0] = Vector512.Sum(Vector512.Load(v)) * s.RowFactor[row];
+                        if (!single) y[1] = Vector512.Sum(Vector512.Load(v + 16)) * s.RowFactor[row + 1];
+                    }
                 }
             }
+            o += single ? 1 : 2 * pairs;
         }
     }
 
@@ -147,15 +162,17 @@ internal static unsafe class VnniGemv
     {
         public byte* W;
         public long WStride;
-        public byte* S0;
-        public byte* S1;
-        public byte* U0;
-        public byte* U1;
+        public byte* S;
+        public long SStride;
+        public byte* U;
+        public long UStride;
         public sbyte* X;
         public byte* G;
         public long SuperBlocks;
         public long Units;
         public float* Sums;
-        public byte* Prefetch;
+        public long Pairs;
+        public fixed long Scratch[5];
+        public long PrefetchDistance;
     }
 }
