@@ -8,8 +8,8 @@ it, then run scripts/assemble-kernels.sh."""
 import pathlib
 import sys
 
-HEADER = """# quant_dot_{F}_2x{T}: for weight rows o, o+1 and {T} activation row(s), 16-lane f32 partial sums of
-# y[t, o+r] (the caller adds the lanes and multiplies by the row factor), with AVX512-VNNI vpdpbusd (64 u8 x s8
+HEADER = """# quant_dot_{F}_2x{T}: for weight rows o, o+1 and {T} activation row(s), y[t, o+r] before the row factor (the
+# caller multiplies by it), with AVX512-VNNI vpdpbusd (64 u8 x s8
 # products per instruction into the 16 group lanes of a super-block). .NET exposes no AVX512-VNNI intrinsics, so
 # this is assembled (scripts/gen-quant-dot.py wrote it; scripts/assemble-kernels.sh puts its bytes in
 # Native/QuantDotCode.g.cs) and loaded into executable memory at run time.
@@ -30,7 +30,7 @@ HEADER = """# quant_dot_{F}_2x{T}: for weight rows o, o+1 and {T} activation row
 #             (int8: int32 -128 * sum of the group's int8 activations; int4: f32 scale * that sum)
 #   [rax+64]  super-blocks (>= 1)
 #   [rax+72]  units per super-block (int8: G/4 quads; int4: G/8 chunks)
-#   [rax+80]  out: per pair 2*{T} vectors of 16 f32, vector 2t + r for (activation row t, weight row r)
+#   [rax+80]  out: per pair 2*{T} f32, element 2t + r the dot product of activation row t and weight row r
 #   [rax+88]  pairs (>= 1)
 #   [rax+96]  scratch: the current pair's scales (rows o, o+1), sub-scales (o, o+1), super-blocks left
 #   [rax+136] prefetch distance in bytes: rows w+d and w+d+stride are fetched into L2 while a pair streams
@@ -148,11 +148,22 @@ def kernel(fmt, T):
     a("  add r9, 512")
     a("  dec qword ptr [rax+128]")
     a("  jnz 3b")
+    a("# The 16 lanes of each sum added in a fixed order (halves, quarters, pairs), one float per (t, r).")
     a("  mov r10, [rax+80]")
     for t in range(T):
         for r in range(2):
-            a(f"  vmovups [r10+{64 * (2 * t + r)}], {fsum(r, t)}")
-    a(f"  add qword ptr [rax+80], {128 * T}")
+            z = fsum(r, t)
+            y, x = z.replace("zmm", "ymm"), z.replace("zmm", "xmm")
+            a(f"  vextractf64x4 ymm5, {z}, 1")
+            a(f"  vaddps {y}, {y}, ymm5")
+            a(f"  vextractf32x4 xmm5, {y}, 1")
+            a(f"  vaddps {x}, {x}, xmm5")
+            a(f"  vpermilps xmm5, {x}, 0x4e")
+            a(f"  vaddps {x}, {x}, xmm5")
+            a(f"  vpermilps xmm5, {x}, 0xb1")
+            a(f"  vaddss {x}, {x}, xmm5")
+            a(f"  vmovss [r10+{4 * (2 * t + r)}], {x}")
+    a(f"  add qword ptr [rax+80], {8 * T}")
     a("# Next pair: two rows on.")
     for base, stride in ((0, 8), (16, 24), (32, 40)):
         a(f"  mov r10, [rax+{stride}]")

@@ -109,15 +109,20 @@ internal static class ModelBench
 
             // Two rounds per decode path, alternating, so load changes hit every path alike.
             var decodeSeconds = new double[decodePaths.Length];
+            var stepMs = decodePaths.Select(_ => new List<double>()).ToArray();
             for (var round = 0; round < 2; round++)
                 for (var p = 0; p < decodePaths.Length; p++)
                 {
                     model.DecodePath = decodePaths[p];
                     clock.Restart();
+                    var last = 0.0;
                     for (var i = round * decodeSteps / 2; i < (round + 1) * decodeSteps / 2; i++)
                     {
                         using var step = model.Forward(pool.Step([(sequence, [next])]), cache);
                         next = Argmax(step);
+                        var now = clock.Elapsed.TotalMilliseconds;
+                        stepMs[p].Add(now - last);
+                        last = now;
                     }
                     decodeSeconds[p] += clock.Elapsed.TotalSeconds;
                 }
@@ -128,7 +133,8 @@ internal static class ModelBench
             {
                 var steps = decodeSteps / 2 * 2;
                 var decode = steps / decodeSeconds[p];
-                Console.WriteLine($"decode  tg{steps} ({decodePaths[p]} decode path): {decode,8:0.00} tok/s  ({1000 * decodeSeconds[p] / steps:0.0} ms/token)  ratio to llama.cpp BF16 tg128 {LlamaCppBf16Decode}: {decode / LlamaCppBf16Decode:0.00}x");
+                var sorted = stepMs[p].Order().ToArray();
+                Console.WriteLine($"decode  tg{steps} ({decodePaths[p]} decode path): {decode,8:0.00} tok/s  ({1000 * decodeSeconds[p] / steps:0.0} ms/token; per token min {sorted[0]:0.0}, median {sorted[sorted.Length / 2]:0.0}, p90 {sorted[sorted.Length * 9 / 10]:0.0}, max {sorted[^1]:0.0} ms)  ratio to llama.cpp BF16 tg128 {LlamaCppBf16Decode}: {decode / LlamaCppBf16Decode:0.00}x");
             }
             if (cl.Get("breakdown") is "true")
             {

@@ -49,7 +49,13 @@ public sealed class Qwen3Linear : IDisposable
     /// </summary>
     public static Tensor[] Forward(IReadOnlyList<Qwen3Linear> linears, Tensor x, LoraRowGroups? rows = null)
     {
-        var outputs = new Tensor[linears.Count];
+        var outputs = QuantizedWeight.TryProjectGroup([.. linears.Select(l => l.Weight)], x);
+        if (outputs is not null)
+        {
+            for (var i = 0; i < linears.Count; i++) outputs[i] = linears[i].AddDeltas(x, outputs[i], rows);
+            return outputs;
+        }
+        outputs = new Tensor[linears.Count];
         var jobs = new List<GemvJob>(linears.Count);
         long weights = 0;
         var threads = 1;

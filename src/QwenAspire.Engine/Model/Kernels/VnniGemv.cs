@@ -41,29 +41,74 @@ internal static unsafe class VnniGemv
     /// <summary>Quantizes x, then runs the output rows split across the shared GEMV workers (<see cref="QuantGemv.Compute(float*, int, byte*, byte*, byte*, float*, int, int, int, float*, bool, int, GemvWidth)"/>'s raw arguments).</summary>
     public static void Compute(float* x, int rows, byte* q, byte* scales, byte* sub, float* rowFactors, int group, int outF, int inF, float* y, bool int4, int threads)
     {
+        var weight = new Weight(q, scales, sub, rowFactors, outF, y);
+        ComputeGroup(x, rows, group, inF, int4, new ReadOnlySpan<Weight>(&weight, 1), threads);
+    }
+
+    /// <summary>
+    /// Several weights on the same x (q/k/v, gate/up; same width, group and format): x is quantized once and the
+    /// weights run as one hand-off to the workers, each worker taking its share of every weight in turn.
+    /// </summary>
+    public static void ComputeGroup(float* x, int rows, int group, int inF, bool int4, ReadOnlySpan<Weight> weights, int threads)
+    {
         if (!Available) throw new PlatformNotSupportedException("the VNNI kernels need AVX512-VNNI on x86-64 Linux or Windows.");
+        if (rows == 0 || weights.Length == 0) return;
         var xBytes = (QuantActivations8.PackedBytes(rows, inF, group) + 63) & ~63L;
-        var block = (byte*)NativeMemory.AlignedAlloc((nuint)(xBytes + QuantActivations8.GroupBytes(rows, inF, group)), 64);
+        var gBytes = QuantActivations8.GroupBytes(rows, inF, group);
+        var block = (byte*)NativeMemory.AlignedAlloc((nuint)(xBytes + gBytes + weights.Length * sizeof(State)), 64);
         try
         {
             var xq = (sbyte*)block;
             var g = block + xBytes;
+            var states = (State*)(g + gBytes);
             QuantActivations8.Quantize(x, rows, inF, group, int4, xq, g);
-            var state = new State
+            long total = 0;
+            var minOut = int.MaxValue;
+            for (var i = 0; i < weights.Length; i++)
             {
-                X = xq, G = g, Rows = rows, W = q, S = scales, Sub = sub, RowFactor = rowFactors, RowBytes = QuantLayout.RowBytes(inF, group, int4),
-                ScaleRowBytes = QuantLayout.ScaleBytes(inF, group, int4), SubRowBytes = QuantLayout.SubBytes(inF, group, int4),
-                SuperBlocks = QuantLayout.SuperBlocks(inF, group), Units = int4 ? group / 8 : group / 4, SuperBlockColumns = QuantLayout.SuperBlock(group),
-                OutF = outF, Y = y, Int4 = int4,
-                ChunkBlocks = (int)Math.Clamp(256 * 1024 / (4L * QuantLayout.PaddedWidth(inF, group)), 1, int.MaxValue),
-            };
-            var parts = (long)outF * inF < 65536 ? 1 : Math.Clamp(threads, 1, Math.Max(1, outF / 16));
-            GemvWorkers.Shared.Run(&Execute, &state, parts);
+                var w = weights[i];
+                states[i] = new State
+                {
+                    X = xq, G = g, Rows = rows, W = w.Q, S = w.Scales, Sub = w.Sub, RowFactor = w.RowFactors, RowBytes = QuantLayout.RowBytes(inF, group, int4),
+                    ScaleRowBytes = QuantLayout.ScaleBytes(inF, group, int4), SubRowBytes = QuantLayout.SubBytes(inF, group, int4),
+                    SuperBlocks = QuantLayout.SuperBlocks(inF, group), Units = int4 ? group / 8 : group / 4, SuperBlockColumns = QuantLayout.SuperBlock(group),
+                    OutF = w.OutF, Y = w.Y, Int4 = int4,
+                    ChunkBlocks = (int)Math.Clamp(256 * 1024 / (4L * QuantLayout.PaddedWidth(inF, group)), 1, int.MaxValue),
+                };
+                total += (long)w.OutF * inF;
+                minOut = Math.Min(minOut, w.OutF);
+            }
+            var parts = total < 65536 ? 1 : Math.Clamp(threads, 1, Math.Max(1, minOut / 16));
+            var group_ = new GroupState { States = states, Count = weights.Length };
+            GemvWorkers.Shared.Run(&ExecuteGroup, &group_, parts);
         }
         finally
         {
             NativeMemory.AlignedFree(block);
         }
+    }
+
+    /// <summary>One weight of <see cref="ComputeGroup"/>: its packed storage (<see cref="QuantLayout"/>) and its output y (rows, outF).</summary>
+    public readonly struct Weight(byte* q, byte* scales, byte* sub, float* rowFactors, int outF, float* y)
+    {
+        public readonly byte* Q = q;
+        public readonly byte* Scales = scales;
+        public readonly byte* Sub = sub;
+        public readonly float* RowFactors = rowFactors;
+        public readonly int OutF = outF;
+        public readonly float* Y = y;
+    }
+
+    private struct GroupState
+    {
+        public State* States;
+        public int Count;
+    }
+
+    private static void ExecuteGroup(void* state, int part, int parts)
+    {
+        ref readonly var group = ref *(GroupState*)state;
+        for (var i = 0; i < group.Count; i++) Execute(group.States + i, part, parts);
     }
 
     private static void Execute(void* state, int part, int parts)
@@ -90,7 +135,7 @@ internal static unsafe class VnniGemv
     private static void Run(in State s, int o0, int o1, int b0, int b1)
     {
         var kernels = s.Int4 ? s_int4 : s_int8;
-        var sums = stackalloc float[PairsPerCall * 2 * 4 * 16];
+        var sums = stackalloc float[PairsPerCall * 2 * 4];
         var xBlockBytes = (long)s.SuperBlocks * 4 * s.SuperBlockColumns;
         var gBlockBytes = (long)s.SuperBlocks * 512;
         var o = o0;
@@ -124,10 +169,10 @@ internal static unsafe class VnniGemv
                     var row = o + 2 * p;
                     for (var t = 0; t < count; t++)
                     {
-                        var v = sums + (p * 2 * count + 2 * t) * 16;
+                        var v = sums + p * 2 * count + 2 * t;
                         var y = s.Y + (long)(t0 + t) * s.OutF + row;
-                        y[0] = Vector512.Sum(Vector512.Load(v)) * s.RowFactor[row];
-                        if (!single) y[1] = Vector512.Sum(Vector512.Load(v + 16)) * s.RowFactor[row + 1];
+                        y[0] = v[0] * s.RowFactor[row];
+                        if (!single) y[1] = v[1] * s.RowFactor[row + 1];
                     }
                 }
             }

@@ -81,6 +81,41 @@ public sealed class QuantizedWeight : LinearWeight
         return ProjectWithTorch(x);
     }
 
+    /// <summary>
+    /// Several quantized weights on the same x (q/k/v, gate/up) through the VNNI kernel as one GEMV group: x is
+    /// quantized once and the workers get one hand-off. Null where that does not apply (then each projects alone).
+    /// </summary>
+    internal static unsafe Tensor[]? TryProjectGroup(IReadOnlyList<LinearWeight> weights, Tensor x)
+    {
+        if (weights.Count < 2 || !VnniGemv.Available || x.dim() != 2 || x.dtype != ScalarType.Float32 || x.device_type != DeviceType.CPU) return null;
+        if (weights[0] is not QuantizedWeight first) return null;
+        var rows = (int)x.shape[0];
+        foreach (var w in weights)
+        {
+            if (w is not QuantizedWeight q || !q.UsesKernel || q.Quantization != first.Quantization || q.GroupSize != first.GroupSize
+                || q.InFeatures != first.InFeatures || x.shape[1] != q.InFeatures || !(rows <= q.Policy.KernelMaxRows || PrefillVnni))
+                return null;
+        }
+        using var xc = x.contiguous();
+        var outputs = new Tensor[weights.Count];
+        var jobs = new VnniGemv.Weight[weights.Count];
+        var threads = 1;
+        for (var i = 0; i < weights.Count; i++)
+        {
+            var w = (QuantizedWeight)weights[i];
+            outputs[i] = empty(rows, w.OutFeatures, ScalarType.Float32); // (T, out_i)
+            jobs[i] = new VnniGemv.Weight(Data(w._packed.Q), Data(w._packed.Scales), Data(w._packed.Sub), (float*)Data(w._packed.RowFactors), (int)w.OutFeatures,
+                (float*)Data(outputs[i]));
+            threads = Math.Max(threads, w.KernelThreads);
+        }
+        VnniGemv.ComputeGroup((float*)Data(xc), rows, first.GroupSize, (int)first.InFeatures, first.Int4, jobs, threads);
+        GC.KeepAlive(weights);
+        return outputs;
+    }
+
+    /// <summary>The data of a contiguous CPU tensor (native memory: no pinning needed).</summary>
+    private static unsafe byte* Data(Tensor t) => t.NumberOfElements == 0 ? null : (byte*)System.Runtime.CompilerServices.Unsafe.AsPointer(ref System.Runtime.InteropServices.MemoryMarshal.GetReference(t.bytes));
+
     /// <summary>x (T, in) f32 → (T, out) through the SIMD kernel (CPU only).</summary>
     internal unsafe Tensor ProjectWithKernel(Tensor x)
     {

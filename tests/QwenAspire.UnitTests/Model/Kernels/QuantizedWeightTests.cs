@@ -117,6 +117,35 @@ public sealed class QuantizedWeightTests
         Assert.True(relative < (mode == WeightQuantization.Int8 ? 0.01 : 0.12), $"relative error {relative}");
     }
 
+    [Theory]
+    [InlineData(WeightQuantization.Int8, 1)]
+    [InlineData(WeightQuantization.Int4, 5)]
+    [InlineData(WeightQuantization.Int8, 40)] // a prompt
+    public void AGroupOnTheSameActivationsEqualsEachProjectionAlone(WeightQuantization mode, int rows)
+    {
+        using var scope = NewDisposeScope();
+        manual_seed(rows);
+        var policy = new LinearPolicy(KernelMaxRows: 16, WidenBlockRows: 64);
+        // q/k/v-like: three widths on one input, one of them odd.
+        var linears = new[] { 96, 64, 33 }.Select(o =>
+        {
+            var linear = new Qwen3Linear("test", randn(o, 256).mul_(0.05).to(ScalarType.BFloat16), policy);
+            linear.Quantize(mode, 32);
+            return linear;
+        }).ToArray();
+        var x = randn(rows, 256);
+        var grouped = Qwen3Linear.Forward(linears, x);
+        for (var i = 0; i < linears.Length; i++)
+        {
+            var alone = linears[i].Forward(x);
+            Assert.Equal(alone.shape, grouped[i].shape);
+            // Bit for bit where both take the kernel (the same quantized x, the same tiles); else the same rounding bound.
+            var diff = alone.sub(grouped[i]).abs().max().item<float>();
+            if (VnniGemv.Available) Assert.Equal(0f, diff);
+            else Assert.True(diff <= 1e-4f, $"projection {i}: {diff}");
+        }
+    }
+
     /// <summary>
     /// (rows, out) bound on what rounding x costs the kernel: with VNNI x is int8 per group (≤ max|x_g| / 254 per
     /// element), so |Δy| ≤ Σ_g Σ_{c∈g} |ŵ| · max|x_g| / 254; otherwise int16 per row, Σ|ŵ| · max|x| / 65534.
