@@ -30,7 +30,8 @@ HEADER = """# quant_dot_{F}_2x{T}: for weight rows o, o+1 and {T} activation row
 #             (int8: int32 -128 * sum of the group's int8 activations; int4: f32 scale * that sum)
 #   [rax+64]  super-blocks (>= 1)
 #   [rax+72]  units per super-block (int8: G/4 quads; int4: G/8 chunks)
-#   [rax+80]  out: per pair 2*{T} f32, element 2t + r the dot product of activation row t and weight row r
+#   [rax+80]  out: per pair 16 f32; the dot product of activation row t and weight row r (k = 2t + r) at 4k for
+#             k < 4, at 4(k-4)+2 for k >= 4
 #   [rax+88]  pairs (>= 1)
 #   [rax+96]  scratch: the current pair's scales (rows o, o+1), sub-scales (o, o+1), super-blocks left
 #   [rax+136] prefetch distance in bytes: rows w+d and w+d+stride are fetched into L2 while a pair streams
@@ -48,14 +49,18 @@ NOTES = {
 
 
 def kernel(fmt, T):
+    """Registers: zmm0 weight (one row at a time), zmm1 the XOR/nibble constant, zmm2-5 the activation rows of the
+    current quad (held across both weight rows: one load each, no memory operands on the dot products),
+    zmm16-23 the integer accumulators, zmm24-31 the f32 sums (vector 2t + r; unused ones stay zero)."""
     int4 = fmt == "int4"
     unit = 128 if int4 else 64
     acc = lambda r, t: f"zmm{16 + 2 * t + r}"
-    fsum = lambda r, t: f"zmm{24 + 2 * t + r}"
+    fsum = lambda k: f"zmm{24 + k}"
+    xr = lambda t: f"zmm{2 + t}"
     out = [HEADER.format(F=fmt, T=T, UNIT=unit, NOTE=NOTES[fmt])]
     a = out.append
     a(f"  mov r10d, {'0x0f0f0f0f' if int4 else '0x80808080'}")
-    a("  vpbroadcastd zmm2, r10d")
+    a("  vpbroadcastd zmm1, r10d")
     a("4:")
     a("  mov rcx, [rax]")
     a("  mov rdx, [rax+8]")
@@ -73,9 +78,8 @@ def kernel(fmt, T):
     a("  mov [rax+120], r10")
     a("  mov r10, [rax+64]")
     a("  mov [rax+128], r10")
-    for t in range(T):
-        for r in range(2):
-            a(f"  vpxord {fsum(r, t)}, {fsum(r, t)}, {fsum(r, t)}")
+    for k in range(8):
+        a(f"  vpxord {fsum(k)}, {fsum(k)}, {fsum(k)}")
     a("3:")
     for t in range(T):
         for r in range(2):
@@ -85,28 +89,29 @@ def kernel(fmt, T):
                 a(f"  vmovdqu32 {acc(r, t)}, [r9+{256 + 64 * t}]")
     a("  mov r10, [rax+72]")
     a("1:")
+    a("  prefetcht1 [r11]")
+    a("  prefetcht1 [r11+rdx]")
+    rows = ["[rcx]", "[rcx+rdx]"]
     if int4:
-        for r, (lo, hi) in enumerate([("zmm0", "zmm1"), ("zmm3", "zmm4")]):
-            src = "[rcx]" if r == 0 else "[rcx+rdx]"
-            a(f"  vmovdqu8 {lo}, {src}")
-            a(f"  vpsrlw {hi}, {lo}, 4")
-            a(f"  vpandd {lo}, {lo}, zmm2")
-            a(f"  vpandd {hi}, {hi}, zmm2")
-        a("  prefetcht1 [r11]")
-        a("  prefetcht1 [r11+rdx]")
-        for t in range(T):
-            a(f"  vpdpbusd {acc(0, t)}, zmm0, [r8+{128 * t}]")
-            a(f"  vpdpbusd {acc(1, t)}, zmm3, [r8+{128 * t}]")
-            a(f"  vpdpbusd {acc(0, t)}, zmm1, [r8+{128 * t + 64}]")
-            a(f"  vpdpbusd {acc(1, t)}, zmm4, [r8+{128 * t + 64}]")
+        # Quad 2m (low nibbles) for both rows, then quad 2m+1 (high nibbles), reloading the chunk (an L1 hit).
+        for half in range(2):
+            for t in range(T):
+                a(f"  vmovdqu8 {xr(t)}, [r8+{128 * t + 64 * half}]")
+            for r in range(2):
+                if half == 0:
+                    a(f"  vpandd zmm0, zmm1, {rows[r]}")
+                else:
+                    a(f"  vpsrlw zmm0, {rows[r]}, 4")
+                    a("  vpandd zmm0, zmm0, zmm1")
+                for t in range(T):
+                    a(f"  vpdpbusd {acc(r, t)}, zmm0, {xr(t)}")
     else:
-        a("  vpxord zmm0, zmm2, [rcx]")
-        a("  vpxord zmm1, zmm2, [rcx+rdx]")
-        a("  prefetcht1 [r11]")
-        a("  prefetcht1 [r11+rdx]")
         for t in range(T):
-            a(f"  vpdpbusd {acc(0, t)}, zmm0, [r8+{64 * t}]")
-            a(f"  vpdpbusd {acc(1, t)}, zmm1, [r8+{64 * t}]")
+            a(f"  vmovdqu8 {xr(t)}, [r8+{64 * t}]")
+        for r in range(2):
+            a(f"  vpxord zmm0, zmm1, {rows[r]}")
+            for t in range(T):
+                a(f"  vpdpbusd {acc(r, t)}, zmm0, {xr(t)}")
     a("  add rcx, 64")
     a("  add r11, 64")
     a(f"  add r8, {4 * unit}")
@@ -114,60 +119,60 @@ def kernel(fmt, T):
     a("  jnz 1b")
     a("# Once per super-block: lane j of an accumulator is group j's integer dot product; scale it into the f32 sums.")
     if int4:
-        for r, (m, n) in enumerate([("zmm0", "zmm1"), ("zmm3", "zmm4")]):
+        for r, (m, n) in enumerate([("zmm2", "zmm3"), ("zmm4", "zmm5")]):
             a(f"  mov r10, [rax+{96 + 8 * r}]")
-            a("  vbroadcastss zmm5, dword ptr [r10]")
+            a("  vbroadcastss zmm0, dword ptr [r10]")
             a(f"  vbroadcastss {n}, dword ptr [r10+4]")
             a(f"  mov r10, [rax+{112 + 8 * r}]")
             a(f"  vpmovzxbd {m}, xmmword ptr [r10]")
             a(f"  vcvtdq2ps {m}, {m}")
-            a(f"  vmulps {m}, {m}, zmm5")
-            a("  vpmovzxbd zmm5, xmmword ptr [r10+16]")
-            a("  vcvtdq2ps zmm5, zmm5")
-            a(f"  vmulps {n}, {n}, zmm5")
+            a(f"  vmulps {m}, {m}, zmm0")
+            a("  vpmovzxbd zmm0, xmmword ptr [r10+16]")
+            a("  vcvtdq2ps zmm0, zmm0")
+            a(f"  vmulps {n}, {n}, zmm0")
         a("  add qword ptr [rax+96], 8")
         a("  add qword ptr [rax+104], 8")
         a("  add qword ptr [rax+112], 32")
         a("  add qword ptr [rax+120], 32")
-        muls, mins = ["zmm0", "zmm3"], ["zmm1", "zmm4"]
+        muls, mins = ["zmm2", "zmm4"], ["zmm3", "zmm5"]
     else:
         a("  mov r10, [rax+96]")
-        a("  vcvtph2ps zmm3, ymmword ptr [r10]")
+        a("  vcvtph2ps zmm2, ymmword ptr [r10]")
         a("  mov r10, [rax+104]")
-        a("  vcvtph2ps zmm4, ymmword ptr [r10]")
+        a("  vcvtph2ps zmm3, ymmword ptr [r10]")
         a("  add qword ptr [rax+96], 32")
         a("  add qword ptr [rax+104], 32")
-        muls, mins = ["zmm3", "zmm4"], None
+        muls, mins = ["zmm2", "zmm3"], None
     for t in range(T):
         for r in range(2):
             a(f"  vcvtdq2ps {acc(r, t)}, {acc(r, t)}")
             a(f"  vmulps {acc(r, t)}, {acc(r, t)}, {muls[r]}")
-            a(f"  vfmadd231ps {fsum(r, t)}, {acc(r, t)}, [r9+{64 * t}]")
+            a(f"  vfmadd231ps {fsum(2 * t + r)}, {acc(r, t)}, [r9+{64 * t}]")
             if mins:
-                a(f"  vfnmadd231ps {fsum(r, t)}, {mins[r]}, [r9+{256 + 64 * t}]")
+                a(f"  vfnmadd231ps {fsum(2 * t + r)}, {mins[r]}, [r9+{256 + 64 * t}]")
     a("  add r9, 512")
     a("  dec qword ptr [rax+128]")
     a("  jnz 3b")
-    a("# The 16 lanes of each sum added in a fixed order (halves, quarters, pairs), one float per (t, r).")
+    a("# Transpose-sum of the 8 sums (each one's lanes added in the same order whatever the others hold): afterwards")
+    a("# lane 4k of zmm24 is sum k for k < 4 and lane 4(k-4)+2 is sum k for k >= 4.")
+    def stage(n, shuf, lo, hi):
+        for p_ in range(n // 2):
+            s0, s1, d = f"zmm{24 + 2 * p_}", f"zmm{25 + 2 * p_}", f"zmm{24 + p_}"
+            a(f"  {shuf} zmm0, {s0}, {s1}, {lo}")
+            a(f"  {shuf} zmm2, {s0}, {s1}, {hi}")
+            a(f"  vaddps {d}, zmm0, zmm2")
+    stage(8, "vshuff64x2", "0x44", "0xee")
+    stage(4, "vshuff64x2", "0x88", "0xdd")
+    stage(2, "vshufps", "0x44", "0xee")
+    a("  vshufps zmm0, zmm24, zmm24, 0xb1")
+    a("  vaddps zmm24, zmm24, zmm0")
     a("  mov r10, [rax+80]")
-    for t in range(T):
-        for r in range(2):
-            z = fsum(r, t)
-            y, x = z.replace("zmm", "ymm"), z.replace("zmm", "xmm")
-            a(f"  vextractf64x4 ymm5, {z}, 1")
-            a(f"  vaddps {y}, {y}, ymm5")
-            a(f"  vextractf32x4 xmm5, {y}, 1")
-            a(f"  vaddps {x}, {x}, xmm5")
-            a(f"  vpermilps xmm5, {x}, 0x4e")
-            a(f"  vaddps {x}, {x}, xmm5")
-            a(f"  vpermilps xmm5, {x}, 0xb1")
-            a(f"  vaddss {x}, {x}, xmm5")
-            a(f"  vmovss [r10+{4 * (2 * t + r)}], {x}")
-    a(f"  add qword ptr [rax+80], {8 * T}")
+    a("  vmovups [r10], zmm24")
+    a("  add qword ptr [rax+80], 64")
     a("# Next pair: two rows on.")
     for base, stride in ((0, 8), (16, 24), (32, 40)):
         a(f"  mov r10, [rax+{stride}]")
-        a(f"  shl r10, 1")
+        a("  shl r10, 1")
         a(f"  add [rax+{base}], r10")
     a("  dec qword ptr [rax+88]")
     a("  jnz 4b")

@@ -1,4 +1,6 @@
+using System.Runtime.CompilerServices;
 using System.Runtime.Intrinsics;
+using System.Runtime.Intrinsics.X86;
 
 namespace QwenAspire.Engine.Model.Kernels;
 
@@ -48,13 +50,25 @@ internal static unsafe class QuantActivations8
                     var n = Math.Min(group, inF - c0);
                     var amax = MaxAbs(xr + c0, n);
                     var inv = amax > 0 ? Range / amax : 0f;
-                    var sums = Vector128<int>.Zero;
-                    for (var e = 0; e < group; e += 4)
+                    var sum = 0;
+                    var e = 0;
+                    if (Avx512F.IsSupported && n == group)
                     {
-                        // Columns e..e+3 of group j sit in quad e / 4 at slots 4j..4j+3; a unit is one quad (int8) or two (int4).
-                        var quad = e >> 2;
-                        var u = int4 ? quad >> 1 : quad;
-                        var within = (int4 ? (quad & 1) * 64 : 0) + 4 * j;
+                        // 16 columns at a time: round, saturate to int8 (|x·inv| ≤ 127 by construction), then each
+                        // 4-column piece to its quad's slot.
+                        var sums = Vector512<int>.Zero;
+                        for (; e + 16 <= group; e += 16)
+                        {
+                            var v = Vector512.ConvertToInt32(Vector512.Round(Vector512.Load(xr + c0 + e) * inv));
+                            v = Vector512.Clamp(v, Vector512.Create(-127), Vector512.Create(127));
+                            sums += v;
+                            var bytes = Avx512F.ConvertToVector128SByteWithSaturation(v).AsUInt32();
+                            for (var p = 0; p < 4; p++) *(uint*)(sbBase + Offset(e + 4 * p, j, int4, unit, lane)) = bytes.GetElement(p);
+                        }
+                        sum = Vector512.Sum(sums);
+                    }
+                    for (; e < group; e += 4)
+                    {
                         Vector128<int> v;
                         if (e + 4 <= n)
                         {
@@ -66,11 +80,10 @@ internal static unsafe class QuantActivations8
                             v = Vector128.Create(Column(xr, c0 + e, n - e, inv), Column(xr, c0 + e + 1, n - e - 1, inv),
                                 Column(xr, c0 + e + 2, n - e - 2, inv), Column(xr, c0 + e + 3, n - e - 3, inv));
                         }
-                        sums += v;
+                        sum += Vector128.Sum(v);
                         var bytes = (uint)(byte)v[0] | (uint)(byte)v[1] << 8 | (uint)(byte)v[2] << 16 | (uint)(byte)v[3] << 24;
-                        *(uint*)(sbBase + (long)u * 4 * unit + lane * unit + within) = bytes;
+                        *(uint*)(sbBase + Offset(e, j, int4, unit, lane)) = bytes;
                     }
-                    var sum = Vector128.Sum(sums);
                     var scale = amax / Range;
                     ((float*)gBase)[lane * 16 + j] = scale;
                     if (int4) ((float*)gBase)[64 + lane * 16 + j] = scale * sum;
@@ -78,6 +91,18 @@ internal static unsafe class QuantActivations8
                 }
             }
         }
+    }
+
+    /// <summary>
+    /// Byte offset in a super-block's packed activations of columns e..e+3 (e a multiple of 4) of group j for block
+    /// row <paramref name="lane"/>: they sit in quad e / 4 at slots 4j..4j+3; a unit is one quad (int8) or two (int4).
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static long Offset(int e, int j, bool int4, int unit, int lane)
+    {
+        var quad = e >> 2;
+        var u = int4 ? quad >> 1 : quad;
+        return (long)u * 4 * unit + lane * unit + (int4 ? (quad & 1) * 64 : 0) + 4 * j;
     }
 
     /// <summary>Column c's int8 value, or 0 past the row (<paramref name="left"/> ≤ 0).</summary>

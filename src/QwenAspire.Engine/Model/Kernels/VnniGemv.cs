@@ -126,6 +126,8 @@ internal static unsafe class VnniGemv
     /// <summary>Row pairs per kernel call: 32 weight rows stay in L2 while every activation block of the chunk passes.</summary>
     private const int PairsPerCall = 16;
 
+    private static int Slot(int k) => k < 4 ? 4 * k : 4 * (k - 4) + 2;
+
     private static readonly long s_prefetchBytes = long.TryParse(Environment.GetEnvironmentVariable("QWENASPIRE_VNNI_PREFETCH"), out var d) ? d : 8192;
 
     /// <summary>Whole pairs ahead, at least the prefetch distance: the weight rows are one sequential stream.</summary>
@@ -135,7 +137,7 @@ internal static unsafe class VnniGemv
     private static void Run(in State s, int o0, int o1, int b0, int b1)
     {
         var kernels = s.Int4 ? s_int4 : s_int8;
-        var sums = stackalloc float[PairsPerCall * 2 * 4];
+        var sums = stackalloc float[PairsPerCall * 16];
         var xBlockBytes = (long)s.SuperBlocks * 4 * s.SuperBlockColumns;
         var gBlockBytes = (long)s.SuperBlocks * 512;
         var o = o0;
@@ -169,10 +171,11 @@ internal static unsafe class VnniGemv
                     var row = o + 2 * p;
                     for (var t = 0; t < count; t++)
                     {
-                        var v = sums + p * 2 * count + 2 * t;
+                        // Sum k = 2t + r sits at 4k (k < 4) or 4(k - 4) + 2 (the kernel's transpose-sum).
+                        var v = sums + 16 * p;
                         var y = s.Y + (long)(t0 + t) * s.OutF + row;
-                        y[0] = v[0] * s.RowFactor[row];
-                        if (!single) y[1] = v[1] * s.RowFactor[row + 1];
+                        y[0] = v[Slot(2 * t)] * s.RowFactor[row];
+                        if (!single) y[1] = v[Slot(2 * t + 1)] * s.RowFactor[row + 1];
                     }
                 }
             }
