@@ -38,6 +38,9 @@ internal sealed unsafe class PagedAttentionKernel(
     /// </summary>
     private const long ParallelAbove = 1L << 16;
 
+    /// <summary>head_dim 128 on AVX-512 through <see cref="Attention128"/> (QWENASPIRE_ATTENTION128=0 keeps the generic loop, for A/B runs).</summary>
+    private static readonly bool s_head128 = Environment.GetEnvironmentVariable("QWENASPIRE_ATTENTION128") != "0";
+
     public static bool Supported { get; } = Vector512.IsHardwareAccelerated && Avx512F.IsSupported || Avx2.IsSupported && Fma.IsSupported;
 
     /// <summary>The width <see cref="AttentionWidth.Auto"/> resolves to for <paramref name="headDim"/>.</summary>
@@ -174,6 +177,11 @@ internal sealed unsafe class PagedAttentionKernel(
         var qh = q + ((long)rows[s] * heads + (long)h * group) * headDim;
         var oh = output + ((long)rows[s] * heads + (long)h * group) * headDim;
         for (var c = 0; c < context; c++) offsets[c] = KvOffset(s, c, h);
+        if (typeof(TL) == typeof(Lanes512Kv) && headDim == Attention128.HeadDim && s_head128)
+        {
+            Attention128.Head<TK>(qh, oh, keys, values, offsets, context, group, scale, scores);
+            return;
+        }
         for (var c = 0; c < context; c++)
         {
             var k = offsets[c];
@@ -226,7 +234,7 @@ internal sealed unsafe class PagedAttentionKernel(
     }
 
     /// <summary>Softmax of one row of scores in place, vectorized (exp to the lanes' accuracy), scalar tail.</summary>
-    private static void SoftmaxRow<TL, TV>(float* row, int context) where TL : struct, IAttentionLanes<TV> where TV : struct
+    internal static void SoftmaxRow<TL, TV>(float* row, int context) where TL : struct, IAttentionLanes<TV> where TV : struct
     {
         var lanes = TL.Count;
         var c = 0;

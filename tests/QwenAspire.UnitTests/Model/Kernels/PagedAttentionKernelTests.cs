@@ -13,6 +13,7 @@ public sealed class PagedAttentionKernelTests
     [Theory]
     [InlineData(4, 2, 32, 16, false, new[] { 1, 16, 17, 40 })]
     [InlineData(16, 8, 128, 16, true, new[] { 3, 31, 100, 300, 333 })] // enough K/V to split over threads
+    [InlineData(12, 4, 128, 16, false, new[] { 1, 15, 16, 17, 48 })]  // head_dim 128 (Attention128), 3 heads per kv head, f32
     [InlineData(6, 2, 24, 5, false, new[] { 7, 11, 2, 26 })]   // head_dim 24: 256-bit lanes only
     [InlineData(3, 3, 8, 3, true, new[] { 1, 9, 10 })]         // no grouping, tiny blocks
     [InlineData(8, 1, 48, 7, false, new[] { 50, 13 })]         // one kv head shared by eight
