@@ -26,6 +26,9 @@ public sealed record ModelLoadOptions
     /// <summary>Whether the lm_head is quantized too (it is read whole every token: 311 M weights on Qwen3-1.7B).</summary>
     public bool QuantizeLmHead { get; init; } = true;
 
+    /// <summary>Quantized weights kept by content between starts (<c>engine.quantization_cache</c>); null: quantize every time.</summary>
+    public QuantizationCache? QuantizationCache { get; init; }
+
     public const int DefaultQuantizationGroupSize = 32;
     public IProgress<ModelLoadProgress>? Progress { get; init; }
 }

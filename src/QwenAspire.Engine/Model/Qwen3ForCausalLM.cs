@@ -150,18 +150,54 @@ public sealed class Qwen3ForCausalLM : IDisposable
     /// <summary>
     /// Quantizes every per-layer linear weight (and the lm_head when <paramref name="lmHead"/>) to
     /// <paramref name="mode"/>, in groups of <paramref name="groupSize"/> input columns. Layers whose width does not
-    /// split into groups stay dense. Merge adapters before this: merging needs the float weights.
+    /// split into groups stay dense. Merge adapters before this: merging needs the float weights. With a
+    /// <paramref name="cache"/>, weights quantized before from the same content are read back instead
+    /// (<see cref="QuantizationCacheReport"/> says what happened); a cache that cannot be read or written only costs time.
     /// </summary>
-    public void Quantize(WeightQuantization mode, int groupSize, bool lmHead = true)
+    public void Quantize(WeightQuantization mode, int groupSize, bool lmHead = true, QuantizationCache? cache = null)
     {
         if (mode == WeightQuantization.None) return;
         if (Quantization != WeightQuantization.None) throw new InvalidOperationException($"the weights are already quantized ({Quantization.Name()}).");
         if (groupSize <= 0 || groupSize % Kernels.QuantGemv.GroupMultiple != 0)
             throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize, $"the quantization group size must be a positive multiple of {Kernels.QuantGemv.GroupMultiple}.");
-        foreach (var linear in _linears.Values) linear.Quantize(mode, groupSize);
         // A tied lm_head's dense weight is the embedding tensor, which stays (token lookup reads it).
         var tied = TiedLmHead;
-        if (lmHead) LmHead.Quantize(mode, groupSize, ownsOld: !tied);
+        var targets = _linears.Select(kv => (Name: kv.Key, Linear: kv.Value, OwnsOld: true)).ToList();
+        if (lmHead) targets.Add((Qwen3Weights.LmHead, LmHead, !tied));
+        targets.RemoveAll(t => t.Linear.Weight is not DenseWeight || !QuantizedWeight.Fits(t.Linear.Weight.InFeatures, groupSize));
+        string? key = null;
+        IReadOnlyDictionary<string, PackedWeight>? cached = null;
+        if (cache is not null)
+        {
+            key = QuantizationCache.Key(targets.Select(t => (t.Name, ((DenseWeight)t.Linear.Weight).Tensor)), mode, groupSize);
+            cached = cache.TryLoad(key);
+            if (cached is not null && !targets.All(t => cached.TryGetValue(t.Name, out var p) && QuantizedWeight.Matches(p, mode, groupSize, t.Linear.OutFeatures, t.Linear.InFeatures)))
+            {
+                foreach (var p in cached.Values) QuantizationCache.Dispose(p);
+                cached = null;
+            }
+        }
+        foreach (var (name, linear, ownsOld) in targets)
+        {
+            if (cached is not null) linear.UsePacked(cached[name], mode, groupSize, ownsOld);
+            else linear.Quantize(mode, groupSize, ownsOld);
+        }
+        if (cache is not null && key is not null)
+        {
+            if (cached is not null) QuantizationCacheReport = $"quantized weights read from {cache.PathOf(key)}";
+            else
+            {
+                try
+                {
+                    cache.Save(key, [.. targets.Select(t => (t.Name, ((QuantizedWeight)t.Linear.Weight).Parts))]);
+                    QuantizationCacheReport = $"quantized weights saved to {cache.PathOf(key)} for the next start";
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    QuantizationCacheReport = $"quantized weights not cached ({cache.Directory}: {ex.Message})";
+                }
+            }
+        }
         if (!TiedLmHead)
         {
             // The embedding is usually a view of the memory-mapped checkpoint, which keeps the whole mapping (every
@@ -172,6 +208,9 @@ public sealed class Qwen3ForCausalLM : IDisposable
         }
         Quantization = mode;
     }
+
+    /// <summary>What <see cref="Quantize"/> did with its cache, or null (no cache, or not quantized).</summary>
+    public string? QuantizationCacheReport { get; private set; }
 
     private bool TiedLmHead => LmHead.Weight is DenseWeight d && ReferenceEquals(d.Tensor, EmbedTokens);
 

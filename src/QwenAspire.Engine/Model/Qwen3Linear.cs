@@ -130,6 +130,15 @@ public sealed class Qwen3Linear : IDisposable
         if (ownsOld) old.Dispose();
     }
 
+    /// <summary>Replaces the weight by an already packed quantization of it (read from a <see cref="QuantizationCache"/>).</summary>
+    internal void UsePacked(PackedWeight packed, WeightQuantization mode, int groupSize, bool ownsOld = true)
+    {
+        var policy = (Weight as DenseWeight)?.Policy ?? LinearPolicy.Default;
+        var old = Weight;
+        Weight = QuantizedWeight.FromPacked(packed, mode, groupSize, old.InFeatures, policy);
+        if (ownsOld) old.Dispose();
+    }
+
     /// <summary>Keeps an adapter unmerged in <paramref name="slot"/> (rows of that slot get its delta).</summary>
     public void Attach(int slot, Tensor a, Tensor b, double scale)
     {

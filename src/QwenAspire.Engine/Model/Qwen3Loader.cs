@@ -58,7 +58,7 @@ internal static class Qwen3Loader
                 options.Progress?.Report(new ModelLoadProgress(1.0, clock.Elapsed, $"quantizing to {options.Quantization.Name()}"));
                 try
                 {
-                    using (no_grad()) model.Quantize(options.Quantization, options.QuantizationGroupSize, options.QuantizeLmHead);
+                    using (no_grad()) model.Quantize(options.Quantization, options.QuantizationGroupSize, options.QuantizeLmHead, options.QuantizationCache);
                 }
                 catch
                 {

@@ -37,6 +37,9 @@ public sealed class TorchModelRunner : IModelRunner
     /// <summary>One line for the start-up log: tokens, blocks, MiB, dtype.</summary>
     /// <summary>The load-time choice of linear paths for this CPU (null: not calibrated).</summary>
     public string? LinearPolicyReport => Model.LinearPolicyReport;
+
+    /// <summary>Where the quantized weights came from or went (<see cref="Qwen3ForCausalLM.QuantizationCacheReport"/>).</summary>
+    public string? QuantizationCacheReport => Model.QuantizationCacheReport;
     public string KvCacheSummary =>
         $"KV cache: {(long)Cache.SlotCount} tokens / {Cache.BlockCount} blocks of {Cache.BlockSize} fit in {Cache.Bytes / (1024.0 * 1024):0.0} MiB ({Cache.DType}; budget {KvCacheBudget / (1024.0 * 1024):0.0} MiB)";
 
@@ -52,10 +55,11 @@ public sealed class TorchModelRunner : IModelRunner
     /// <param name="progress">Loading progress (fraction, elapsed, stage); adapters report as the last stage.</param>
     /// <param name="mergeSingleAdapter">Merge when exactly one adapter is given (slot 0 is then that adapter; the base is not served).</param>
     /// <param name="kvCache">Pool size, block size and dtype; null: <see cref="KvCacheSettings.Default"/>.</param>
+    /// <param name="quantizationCache">Where quantized weights are kept by content between starts; null: quantize every time.</param>
     public static TorchModelRunner Load(string modelDir, IReadOnlyDictionary<string, string>? adapters = null, string dtype = "auto",
         string device = "cpu", IProgress<ModelLoadProgress>? progress = null, bool mergeSingleAdapter = false,
         LinearPolicy? linearPolicy = null, KvCacheSettings? kvCache = null,
-        Weights.WeightQuantization quantization = Weights.WeightQuantization.None)
+        Weights.WeightQuantization quantization = Weights.WeightQuantization.None, Weights.QuantizationCache? quantizationCache = null)
     {
         adapters ??= new Dictionary<string, string>();
         kvCache ??= KvCacheSettings.Default;
@@ -68,6 +72,7 @@ public sealed class TorchModelRunner : IModelRunner
             Progress = progress,
             LinearPolicy = linearPolicy ?? LinearPolicy.Default,
             Quantization = mergeFirst ? Weights.WeightQuantization.None : quantization,
+            QuantizationCache = quantizationCache,
         });
         PagedKvCache? cache = null;
         TorchModelRunner? runner = null;
@@ -85,7 +90,7 @@ public sealed class TorchModelRunner : IModelRunner
                 {
                     using var adapter = LoraAdapter.Load(name, folder, model.Config);
                     model.MergeAdapter(adapter);
-                    using (TorchSharp.torch.no_grad()) model.Quantize(quantization, ModelLoadOptions.DefaultQuantizationGroupSize);
+                    using (TorchSharp.torch.no_grad()) model.Quantize(quantization, ModelLoadOptions.DefaultQuantizationGroupSize, cache: quantizationCache);
                 }
                 else
                 {

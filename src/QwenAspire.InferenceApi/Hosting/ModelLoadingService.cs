@@ -79,9 +79,10 @@ public sealed partial class ModelLoadingService(
         LogLoading(_logger, dir, o.EngineDtype, runtime.Quantization.ToString().ToLowerInvariant(), device, o.Adapters.Count);
         _runner = TorchModelRunner.Load(dir, o.Adapters, o.EngineDtype, device, new ProgressLog(_logger, host),
             mergeSingleAdapter: o.MergeSingleAdapter, kvCache: KvCacheMemory.ToSettings(runtime),
-            quantization: runtime.Quantization);
+            quantization: runtime.Quantization, quantizationCache: runtime.ResolveQuantizationCache(dir));
         LogKvCache(_logger, _runner.KvCacheSummary);
         if (_runner.LinearPolicyReport is { } linearPaths) LogLinearPaths(_logger, linearPaths);
+        if (_runner.QuantizationCacheReport is { } cacheReport) LogQuantizationCache(_logger, cacheReport);
         ct.ThrowIfCancellationRequested();
 
         string tokenizerPath = Path.Combine(dir, "tokenizer.json");
@@ -160,6 +161,9 @@ public sealed partial class ModelLoadingService(
         "Its answers are noise. Point --model at a Hugging Face Qwen3 folder to serve a real model.\n" +
         "==================================================================")]
     private static partial void LogDemoModel(ILogger logger, string directory);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Quantization cache: {Report}.")]
+    private static partial void LogQuantizationCache(ILogger logger, string report);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Loading model from {Directory} (dtype {Dtype}, quantization {Quantization}, device {Device}, {Adapters} adapter(s)).")]
     private static partial void LogLoading(ILogger logger, string directory, string dtype, string quantization, string device, int adapters);

@@ -38,6 +38,46 @@ public sealed class EngineDeviceOptions
     /// </summary>
     public WeightQuantization Quantization { get; set; } = WeightQuantization.None;
 
+    /// <summary>
+    /// Where quantized weights are kept by content so the next start skips quantizing: <c>auto</c> (a
+    /// <c>.qwenaspire-cache</c> folder in the model folder, or the user's cache folder when that is not writable),
+    /// <c>off</c>, or a folder (<c>--quantization-cache</c>).
+    /// </summary>
+    [ConfigurationKeyName("quantization_cache")]
+    public string QuantizationCache { get; set; } = "auto";
+
+    /// <summary>The cache <see cref="QuantizationCache"/> names for a model in <paramref name="modelDir"/>, or null when off.</summary>
+    public QwenAspire.Engine.Model.Weights.QuantizationCache? ResolveQuantizationCache(string modelDir)
+    {
+        if (Quantization == WeightQuantization.None || string.Equals(QuantizationCache, "off", StringComparison.OrdinalIgnoreCase)) return null;
+        if (!string.Equals(QuantizationCache, "auto", StringComparison.OrdinalIgnoreCase))
+            return new QwenAspire.Engine.Model.Weights.QuantizationCache(Path.GetFullPath(QuantizationCache));
+        var beside = Path.Combine(modelDir, ".qwenaspire-cache");
+        if (Writable(beside)) return new QwenAspire.Engine.Model.Weights.QuantizationCache(beside);
+        // The user's cache folder: %LOCALAPPDATA% on Windows, $XDG_CACHE_HOME or ~/.cache elsewhere.
+        var root = OperatingSystem.IsWindows()
+            ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify)
+            : Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
+        return new QwenAspire.Engine.Model.Weights.QuantizationCache(Path.Combine(root, "qwenaspire", "quantized"));
+    }
+
+    private static bool Writable(string cacheDir)
+    {
+        try
+        {
+            Directory.CreateDirectory(cacheDir);
+            var probe = Path.Combine(cacheDir, $".probe-{Environment.ProcessId}");
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+            return true;
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            return false;
+        }
+    }
+
     public static readonly string[] Devices = ["auto", "cpu", "cuda"];
     public static readonly string[] KvCacheDtypes = ["auto", "f32", "float32", "bf16", "bfloat16", "f16", "float16"];
 }
@@ -55,6 +95,8 @@ public sealed class EngineDeviceOptionsValidator(IConfiguration configuration) :
             errors.Add($"engine.device: '{o.Device}' is not one of {string.Join(", ", EngineDeviceOptions.Devices)}.");
         if (!Enum.IsDefined(o.Quantization))
             errors.Add($"engine.quantization: '{o.Quantization}' is not one of none, int8, int4.");
+        if (string.IsNullOrWhiteSpace(o.QuantizationCache))
+            errors.Add("engine.quantization_cache: must be auto, off or a folder.");
         if (o.Threads < 0)
             errors.Add($"engine.threads: must be 0 (torch default) or positive, got {o.Threads}.");
         if (!KvCacheMemory.TryParse(o.KvCacheMemory, out _, out _, out var kvError))

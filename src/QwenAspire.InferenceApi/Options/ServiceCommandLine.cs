@@ -17,6 +17,7 @@ public sealed class ServiceCommandLine
         ["--device"] = "engine:device",
         ["--threads"] = "engine:threads",
         ["--quantization"] = "engine:quantization",
+        ["--quantization-cache"] = "engine:quantization_cache",
         ["--host"] = "server:host",
         ["--port"] = "server:port",
     };

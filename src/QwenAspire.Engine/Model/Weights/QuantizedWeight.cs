@@ -69,6 +69,26 @@ public sealed class QuantizedWeight : LinearWeight
         return new QuantizedWeight(kept, mode, groupSize, source.InFeatures, policy);
     }
 
+    /// <summary>Whether <paramref name="p"/> has the shapes and dtypes a (<paramref name="outF"/>, <paramref name="inF"/>) weight packs to.</summary>
+    internal static bool Matches(PackedWeight p, WeightQuantization mode, int groupSize, long outF, long inF)
+    {
+        if (mode == WeightQuantization.None || !Fits(inF, groupSize)) return false;
+        var int4 = mode == WeightQuantization.Int4;
+        var w = (int)inF;
+        bool Is(Tensor t, ScalarType dtype, long columns) => t.dtype == dtype && t.dim() == 2 && t.shape[0] == outF && t.shape[1] * t.ElementSize == columns;
+        return Is(p.Q, int4 ? ScalarType.Byte : ScalarType.Int8, QuantLayout.RowBytes(w, groupSize, int4))
+            && Is(p.Scales, int4 ? ScalarType.Float32 : ScalarType.Float16, QuantLayout.ScaleBytes(w, groupSize, int4))
+            && Is(p.Sub, ScalarType.Byte, QuantLayout.SubBytes(w, groupSize, int4))
+            && p.RowFactors.dtype == ScalarType.Float32 && p.RowFactors.NumberOfElements == outF;
+    }
+
+    /// <summary>A weight from packed parts already made by <see cref="Quantize"/> (the quantization cache); takes ownership.</summary>
+    internal static QuantizedWeight FromPacked(PackedWeight p, WeightQuantization mode, int groupSize, long inF, LinearPolicy policy)
+    {
+        if (!Matches(p, mode, groupSize, p.Q.shape[0], inF)) throw new ArgumentException($"packed parts do not fit a {mode.Name()} weight of width {inF} in groups of {groupSize}.", nameof(p));
+        return new QuantizedWeight(p, mode, groupSize, inF, policy);
+    }
+
     public override bool RunsOnKernelThreads(int rows) => (rows <= Policy.KernelMaxRows || PrefillVnni) && UsesKernel;
 
     private bool UsesKernel => QuantGemv.Supported && _packed.Q.device_type == DeviceType.CPU;
