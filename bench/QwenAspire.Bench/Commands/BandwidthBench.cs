@@ -2,7 +2,9 @@ using System.Diagnostics;
 using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 using System.Runtime.Intrinsics.X86;
+using QwenAspire.Engine.Model;
 using QwenAspire.Engine.Model.Kernels;
+using QwenAspire.Engine.Model.Weights;
 
 namespace QwenAspire.Bench.Commands;
 
@@ -21,8 +23,9 @@ internal static unsafe class BandwidthBench
     private static extern int Madvise(nint address, nuint length, int advice);
 
     // Qwen3-1.7B: hidden 2048, intermediate 6144, 16 query / 8 KV heads of 128, 28 layers, vocab 151,936 tied.
-    private static readonly (int Out, int In)[] s_layerLinears =
-        [(2048, 2048), (1024, 2048), (1024, 2048), (2048, 2048), (6144, 2048), (6144, 2048), (2048, 6144)];
+    private static readonly (string Module, int Out, int In)[] s_layerLinears =
+        [("self_attn.q_proj", 2048, 2048), ("self_attn.k_proj", 1024, 2048), ("self_attn.v_proj", 1024, 2048), ("self_attn.o_proj", 2048, 2048),
+         ("mlp.gate_proj", 6144, 2048), ("mlp.up_proj", 6144, 2048), ("mlp.down_proj", 2048, 6144)];
     private const int Layers = 28;
     private const int Vocab = 151_936;
     private const int Hidden = 2048;
@@ -143,17 +146,22 @@ internal static unsafe class BandwidthBench
     {
         Console.WriteLine($"decode ceiling for Qwen3-1.7B at {gbPerSecond:0.0} GB/s ({threads} threads), weights only (KV reads add per context):");
         Console.WriteLine("  format                            GB/token   tok/s limit");
-        foreach (var (name, int4, dense) in new[] { ("bf16 / f16", false, true), ($"int8 (group {group}, f16 scales)", false, false), ($"int4 (group {group}, super-blocks)", true, false) })
+        foreach (var (name, mode) in new[] { ("bf16 / f16", WeightQuantization.None), ($"int8 (group {group}, f16 scales)", WeightQuantization.Int8), ($"int4 (group {group}, Q4_K_M-like mix)", WeightQuantization.Int4) })
         {
             double total = 0;
-            foreach (var (o, i) in s_layerLinears) total += Layers * StoredBytes(o, i, group, int4, dense);
-            // The tied lm_head is quantized with the rest by default (engine.quantize_lm_head); the embedding is one row a token.
-            total += StoredBytes(Vocab, Hidden, group, int4, dense);
+            for (var layer = 0; layer < Layers; layer++)
+                foreach (var (module, o, i) in s_layerLinears)
+                    total += StoredBytes(o, i, group, QuantizationMix.ModeFor(Qwen3Weights.Layer(layer, module), mode, Layers));
+            // The tied lm_head is quantized with the rest by default (int4's mix keeps it int8); the embedding is one row a token.
+            total += StoredBytes(Vocab, Hidden, group, QuantizationMix.ModeFor(Qwen3Weights.LmHead, mode, Layers));
             Console.WriteLine($"  {name,-33} {total / 1e9,8:0.000}   {gbPerSecond * 1e9 / total,8:0.0}");
         }
     }
 
-    private static double StoredBytes(int outF, int inF, int group, bool int4, bool dense) => dense
-        ? 2.0 * outF * inF
-        : (double)outF * (QuantLayout.RowBytes(inF, group, int4) + QuantLayout.ScaleBytes(inF, group, int4) + QuantLayout.SubBytes(inF, group, int4));
+    private static double StoredBytes(int outF, int inF, int group, WeightQuantization mode)
+    {
+        if (mode == WeightQuantization.None) return 2.0 * outF * inF;
+        var int4 = mode == WeightQuantization.Int4;
+        return (double)outF * (QuantLayout.RowBytes(inF, group, int4) + QuantLayout.ScaleBytes(inF, group, int4) + QuantLayout.SubBytes(inF, group, int4));
+    }
 }

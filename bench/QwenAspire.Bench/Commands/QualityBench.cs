@@ -18,6 +18,9 @@ namespace QwenAspire.Bench.Commands;
 /// deviation of (log p_mode − log p_bf16) over the vocabulary (the mode's own noise), and how many positions that is.
 /// Extra modes: <c>int4-q4k</c> is int4 with Q4_K's 6-bit sub-scales (a faithful Q4_K for comparison);
 /// <c>--lm-head int8</c> keeps the lm_head at int8 whatever the mode (as Q4_K_M keeps its output at Q6_K).
+/// <para><c>--text FILE --chunk N</c> measures what <c>llama-perplexity --kl-divergence -c N</c> measures, on the same
+/// text: the file tokenized by the model's tokenizer, cut into chunks of N tokens each decoded from an empty cache,
+/// KL over the second half of every chunk (the positions llama.cpp scores), so its Q4_K_M figure and ours compare.</para>
 /// </remarks>
 internal static class QualityBench
 {
@@ -37,8 +40,23 @@ internal static class QualityBench
 
         var random = new Random(20261202);
         using var reference = Load(modelDir, WeightQuantization.None, group, lmHead, lmHeadMode);
-        var stream = Enumerable.Range(0, tokens).Select(_ => random.Next(0, reference.Config.VocabSize)).ToArray();
-        using var expected = LogProbs(reference, stream); // (T, vocab) f64
+        var chunk = cl.Int("chunk", 0);
+        int[] stream;
+        if (cl.Get("text") is { } textFile)
+        {
+            var tokenizer = QwenAspire.Text.Tokenization.Qwen3Tokenizer.Load(Path.Combine(modelDir, "tokenizer.json"));
+            var all = tokenizer.Encode(File.ReadAllText(textFile));
+            if (chunk <= 1) chunk = Math.Min(all.Length, tokens);
+            var chunks = Math.Min(all.Length, tokens) / chunk;
+            if (chunks == 0) throw new ArgumentException($"--text has {all.Length} tokens, fewer than one chunk of {chunk}.");
+            stream = all[..(chunks * chunk)];
+            Console.WriteLine($"text {textFile}: {all.Length} tokens, {chunks} chunk(s) of {chunk}, KL over the second half of each ({chunks * (chunk - chunk / 2 - 1)} positions)");
+        }
+        else
+        {
+            stream = Enumerable.Range(0, tokens).Select(_ => random.Next(0, reference.Config.VocabSize)).ToArray();
+        }
+        using var expected = Scored(reference, stream, chunk); // (T, vocab) f64
         Console.WriteLine($"reference bf16: mean entropy {Entropy(expected):0.000} nats (a near-uniform distribution makes top-1 agreement a coin toss)");
         using var top2 = expected.topk(2, -1).values; // (T, 2)
         using var margin = top2.select(1, 0).sub(top2.select(1, 1)); // (T,)
@@ -51,7 +69,7 @@ internal static class QualityBench
             using var model = Load(modelDir, mode, group, lmHead, lmHeadMode);
             var loadSeconds = clock.Elapsed.TotalSeconds;
             WeightQuantizer.Int4SubScaleLevels = WeightQuantizer.DefaultInt4SubScaleLevels;
-            using var actual = LogProbs(model, stream);
+            using var actual = Scored(model, stream, chunk);
             using var kl = expected.exp().mul(expected.sub(actual)).sum(-1); // (T,)
             using var same = expected.argmax(-1).eq(actual.argmax(-1)).to(ScalarType.Float64);
             using var noise = actual.sub(expected).std(-1); // (T,)
@@ -59,7 +77,7 @@ internal static class QualityBench
             var count = decided.sum().item<long>();
             var decidedAgreement = count == 0 ? double.NaN : same.masked_select(decided).mean().item<double>();
             Console.WriteLine($"{name,-8} vs bf16: mean KL {kl.mean().item<double>():0.00000} nats  max KL {kl.max().item<double>():0.00000}  top-1 agreement {100 * same.mean().item<double>():0.0} %" +
-                $"  margin > 3σ: {100 * decidedAgreement:0.0} % of {count}/{stream.Length}  (σ mean {noise.mean().item<double>():0.0000})  (load+quantize {loadSeconds:0.0} s)");
+                $"  margin > 3σ: {100 * decidedAgreement:0.0} % of {count}/{expected.shape[0]}  (σ mean {noise.mean().item<double>():0.0000})  (load+quantize {loadSeconds:0.0} s)");
         }
         Console.WriteLine($"load avg after: {File.ReadAllText("/proc/loadavg").Trim()}");
         return 0;
@@ -72,6 +90,29 @@ internal static class QualityBench
         // A tied lm_head shares the embedding tensor: quantizing it must leave that alive.
         if (int8Head) model.LmHead.Quantize(WeightQuantization.Int8, group, ownsOld: !ReferenceEquals((model.LmHead.Weight as DenseWeight)?.Tensor, model.EmbedTokens));
         return model;
+    }
+
+    /// <summary>
+    /// The stream whole (<paramref name="chunk"/> 0), or per chunk of that many tokens from an empty cache keeping the
+    /// second half of each chunk's rows (llama-perplexity's KL positions).
+    /// </summary>
+    private static Tensor Scored(Qwen3ForCausalLM model, int[] stream, int chunk)
+    {
+        if (chunk <= 0) return LogProbs(model, stream);
+        var parts = new List<Tensor>();
+        try
+        {
+            for (var c = 0; c + chunk <= stream.Length; c += chunk)
+            {
+                using var rows = LogProbs(model, stream[c..(c + chunk)]);
+                parts.Add(rows.narrow(0, chunk / 2, chunk - chunk / 2 - 1).clone()); // rows predicting tokens first+1 .. chunk-1
+            }
+            return cat(parts, 0);
+        }
+        finally
+        {
+            foreach (var p in parts) p.Dispose();
+        }
     }
 
     /// <summary>(T, vocab) f64 log-probabilities of the next token after each prefix of the stream, one decode step each.</summary>

@@ -149,7 +149,7 @@ public sealed class Qwen3ForCausalLM : IDisposable
 
     /// <summary>
     /// Quantizes every per-layer linear weight (and the lm_head when <paramref name="lmHead"/>) to
-    /// <paramref name="mode"/>, in groups of <paramref name="groupSize"/> input columns. Layers whose width does not
+    /// <paramref name="mode"/> (int4: <see cref="QuantizationMix"/>'s Q4_K_M-like mix), in groups of <paramref name="groupSize"/> input columns. Layers whose width does not
     /// split into groups stay dense. Merge adapters before this: merging needs the float weights. With a
     /// <paramref name="cache"/>, weights quantized before from the same content are read back instead
     /// (<see cref="QuantizationCacheReport"/> says what happened); a cache that cannot be read or written only costs time.
@@ -162,8 +162,9 @@ public sealed class Qwen3ForCausalLM : IDisposable
             throw new ArgumentOutOfRangeException(nameof(groupSize), groupSize, $"the quantization group size must be a positive multiple of {Kernels.QuantGemv.GroupMultiple}.");
         // A tied lm_head's dense weight is the embedding tensor, which stays (token lookup reads it).
         var tied = TiedLmHead;
-        var targets = _linears.Select(kv => (Name: kv.Key, Linear: kv.Value, OwnsOld: true)).ToList();
-        if (lmHead) targets.Add((Qwen3Weights.LmHead, LmHead, !tied));
+        var layers = Config.NumHiddenLayers;
+        var targets = _linears.Select(kv => (Name: kv.Key, Linear: kv.Value, OwnsOld: true, Mode: QuantizationMix.ModeFor(kv.Key, mode, layers))).ToList();
+        if (lmHead) targets.Add((Qwen3Weights.LmHead, LmHead, !tied, QuantizationMix.ModeFor(Qwen3Weights.LmHead, mode, layers)));
         targets.RemoveAll(t => t.Linear.Weight is not DenseWeight || !QuantizedWeight.Fits(t.Linear.Weight.InFeatures, groupSize));
         string? key = null;
         IReadOnlyDictionary<string, PackedWeight>? cached = null;
@@ -171,16 +172,16 @@ public sealed class Qwen3ForCausalLM : IDisposable
         {
             key = QuantizationCache.Key(targets.Select(t => (t.Name, ((DenseWeight)t.Linear.Weight).Tensor)), mode, groupSize);
             cached = cache.TryLoad(key);
-            if (cached is not null && !targets.All(t => cached.TryGetValue(t.Name, out var p) && QuantizedWeight.Matches(p, mode, groupSize, t.Linear.OutFeatures, t.Linear.InFeatures)))
+            if (cached is not null && !targets.All(t => cached.TryGetValue(t.Name, out var p) && QuantizedWeight.Matches(p, t.Mode, groupSize, t.Linear.OutFeatures, t.Linear.InFeatures)))
             {
                 foreach (var p in cached.Values) QuantizationCache.Dispose(p);
                 cached = null;
             }
         }
-        foreach (var (name, linear, ownsOld) in targets)
+        foreach (var (name, linear, ownsOld, format) in targets)
         {
-            if (cached is not null) linear.UsePacked(cached[name], mode, groupSize, ownsOld);
-            else linear.Quantize(mode, groupSize, ownsOld);
+            if (cached is not null) linear.UsePacked(cached[name], format, groupSize, ownsOld);
+            else linear.Quantize(format, groupSize, ownsOld);
         }
         if (cache is not null && key is not null)
         {

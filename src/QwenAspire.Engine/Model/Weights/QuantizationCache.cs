@@ -15,7 +15,7 @@ namespace QwenAspire.Engine.Model.Weights;
 public sealed class QuantizationCache(string directory)
 {
     /// <summary>Bump when <c>Kernels/QuantFormats</c> or the quantizer change what a packed weight holds.</summary>
-    public const int FormatVersion = 2;
+    public const int FormatVersion = 3;
     private static readonly byte[] Magic = "QAQC"u8.ToArray();
 
     public string Directory { get; } = directory;
@@ -24,7 +24,7 @@ public sealed class QuantizationCache(string directory)
     public static string Key(IEnumerable<(string Name, Tensor Weight)> weights, WeightQuantization mode, int groupSize)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
-        hash.AppendData(Encoding.UTF8.GetBytes($"qwenaspire-quantized/{FormatVersion}/{mode.Name()}/{groupSize}\n"));
+        hash.AppendData(Encoding.UTF8.GetBytes($"qwenaspire-quantized/{FormatVersion}/{mode.Name()}/{groupSize}/mix-q4_k_m\n"));
         foreach (var (name, weight) in weights)
         {
             using var dense = weight.is_contiguous() ? weight.alias() : weight.contiguous();
