@@ -152,7 +152,7 @@ internal static unsafe class BandwidthBench
             for (var layer = 0; layer < Layers; layer++)
                 foreach (var (module, o, i) in s_layerLinears)
                     total += StoredBytes(o, i, group, QuantizationMix.ModeFor(Qwen3Weights.Layer(layer, module), mode, Layers));
-            // The tied lm_head is quantized with the rest by default (int4's mix keeps it int8); the embedding is one row a token.
+            // The tied lm_head is quantized with the rest by default (int4 included); the embedding is one row a token.
             total += StoredBytes(Vocab, Hidden, group, QuantizationMix.ModeFor(Qwen3Weights.LmHead, mode, Layers));
             Console.WriteLine($"  {name,-33} {total / 1e9,8:0.000}   {gbPerSecond * 1e9 / total,8:0.0}");
         }
