@@ -1,6 +1,6 @@
 using QwenAspire.Engine.Model;
-using QwenAspire.Engine.Model.Weights;
 using QwenAspire.Engine.Model.Kernels;
+using QwenAspire.Engine.Model.Weights;
 using static TorchSharp.torch;
 
 namespace QwenAspire.UnitTests.Model.Kernels;
