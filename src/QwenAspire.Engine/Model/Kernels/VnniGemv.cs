@@ -1,5 +1,4 @@
 using System.Runtime.InteropServices;
-using System.Runtime.Intrinsics;
 using QwenAspire.Engine.Model.Kernels.Native;
 
 namespace QwenAspire.Engine.Model.Kernels;
@@ -9,8 +8,8 @@ namespace QwenAspire.Engine.Model.Kernels;
 /// Native/QuantDotCode.g.cs): activations are quantized to int8 per group (<see cref="QuantActivations8"/>) and one
 /// <c>vpdpbusd</c> takes 64 products into the 16 group lanes of a super-block, where the int16 tiles
 /// (<see cref="QuantBlocks"/>) spend a widen, a <c>vpmaddwd</c> and an add per 32. A tile is two weight rows × up to
-/// four activation rows; more rows take further tiles over the same weight rows, which are then in L1, so batched
-/// decode reads each weight from memory once. Prompts (many rows) walk the rows in chunks whose activations stay in
+/// four activation rows, up to 16 row pairs per call; more activation rows take further calls over the same 32 weight
+/// rows, which are then in L2, so batched decode reads each weight from memory once. Prompts (many rows) walk the rows in chunks whose activations stay in
 /// L2 (~256 KB), so the weight streams from memory once per chunk. A row's result does not depend on the other rows
 /// of its step.
 /// </summary>
