@@ -49,7 +49,8 @@ public sealed class Qwen3Linear : IDisposable
     /// </summary>
     public static Tensor[] Forward(IReadOnlyList<Qwen3Linear> linears, Tensor x, LoraRowGroups? rows = null)
     {
-        var outputs = QuantizedWeight.TryProjectGroup([.. linears.Select(l => l.Weight)], x);
+        // Only quantized groups take the VNNI group path; dense ones skip building its weight list.
+        var outputs = linears.Count > 0 && linears[0].Weight is QuantizedWeight ? QuantizedWeight.TryProjectGroup([.. linears.Select(l => l.Weight)], x) : null;
         if (outputs is not null)
         {
             for (var i = 0; i < linears.Count; i++) outputs[i] = linears[i].AddDeltas(x, outputs[i], rows);

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.Options;
 using QwenAspire.Engine.Model.Weights;
+using WeightCache = QwenAspire.Engine.Model.Weights.QuantizationCache;
 
 namespace QwenAspire.InferenceApi.Options;
 
@@ -47,19 +48,19 @@ public sealed class EngineDeviceOptions
     public string QuantizationCache { get; set; } = "auto";
 
     /// <summary>The cache <see cref="QuantizationCache"/> names for a model in <paramref name="modelDir"/>, or null when off.</summary>
-    public QwenAspire.Engine.Model.Weights.QuantizationCache? ResolveQuantizationCache(string modelDir)
+    public WeightCache? ResolveQuantizationCache(string modelDir)
     {
         if (Quantization == WeightQuantization.None || string.Equals(QuantizationCache, "off", StringComparison.OrdinalIgnoreCase)) return null;
         if (!string.Equals(QuantizationCache, "auto", StringComparison.OrdinalIgnoreCase))
-            return new QwenAspire.Engine.Model.Weights.QuantizationCache(Path.GetFullPath(QuantizationCache));
+            return new WeightCache(Path.GetFullPath(QuantizationCache));
         var beside = Path.Combine(modelDir, ".qwenaspire-cache");
-        if (Writable(beside)) return new QwenAspire.Engine.Model.Weights.QuantizationCache(beside);
+        if (Writable(beside)) return new WeightCache(beside);
         // The user's cache folder: %LOCALAPPDATA% on Windows, $XDG_CACHE_HOME or ~/.cache elsewhere.
         var root = OperatingSystem.IsWindows()
             ? Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.DoNotVerify)
             : Environment.GetEnvironmentVariable("XDG_CACHE_HOME") is { Length: > 0 } xdg ? xdg
             : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".cache");
-        return new QwenAspire.Engine.Model.Weights.QuantizationCache(Path.Combine(root, "qwenaspire", "quantized"));
+        return new WeightCache(Path.Combine(root, "qwenaspire", "quantized"));
     }
 
     private static bool Writable(string cacheDir)

@@ -128,9 +128,7 @@ internal static unsafe class Bf16DotGemv
     private static void RunManyPart(void* state, int part, int parts)
     {
         ref var s = ref *(ManyState*)state;
-        var chunk = ((s.OutF + parts - 1) / parts + 15) & ~15;
-        var o0 = Math.Min(s.OutF, part * chunk);
-        var o1 = Math.Min(s.OutF, o0 + chunk);
+        var (o0, o1) = PartitionedWork.OutputRange(s.OutF, part, parts);
         if (o0 >= o1) return;
         var steps = s.N / 32;
         var chunkRows = Math.Max(4, (int)Math.Min(s.Rows, (512 * 1024 / (2L * s.N)) & ~3L));

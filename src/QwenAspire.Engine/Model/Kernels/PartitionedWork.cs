@@ -33,6 +33,17 @@ internal static unsafe class PartitionedWork
         }
     }
 
+    /// <summary>
+    /// Part <paramref name="part"/>'s output rows [o0, o1) of <paramref name="outF"/>: ranges of whole 16-float (64-byte)
+    /// multiples, so threads never share a cache line of y. Empty (o0 == o1) when the part has nothing.
+    /// </summary>
+    public static (int O0, int O1) OutputRange(int outF, int part, int parts)
+    {
+        var chunk = ((outF + parts - 1) / parts + 15) & ~15;
+        var o0 = Math.Min(outF, part * chunk);
+        return (o0, Math.Min(outF, o0 + chunk));
+    }
+
     private static void Execute(void* state, int part, int parts) =>
         ((IPartitionedWork)GCHandle.FromIntPtr((nint)state).Target!).Execute(part, parts);
 }

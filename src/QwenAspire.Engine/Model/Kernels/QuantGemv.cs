@@ -95,10 +95,7 @@ internal static unsafe class QuantGemv
     private static void Execute(void* state, int part, int parts)
     {
         ref readonly var a = ref *(QuantGemvArgs*)state;
-        // 64-byte aligned output ranges (16 floats) so threads never share a cache line of y.
-        var chunk = ((a.OutF + parts - 1) / parts + 15) & ~15;
-        var o0 = Math.Min(a.OutF, part * chunk);
-        var o1 = Math.Min(a.OutF, o0 + chunk);
+        var (o0, o1) = PartitionedWork.OutputRange(a.OutF, part, parts);
         if (o0 >= o1) return;
         switch (a.Kind)
         {

@@ -58,29 +58,19 @@ internal static unsafe class QuantReference
     public static double[] Compute(ReadOnlySpan<float> x, int rows, ReadOnlySpan<byte> q, ReadOnlySpan<byte> scales, ReadOnlySpan<byte> sub,
         ReadOnlySpan<float> rowFactors, int group, int outF, int inF, bool int4)
     {
-        var y = new double[rows * outF];
-        fixed (byte* qp = q)
-        fixed (byte* sp = scales)
-        fixed (byte* up = sub)
-        fixed (float* fp = rowFactors)
+        var values = new double[rows][];
+        var rowScales = new double[rows];
+        for (var t = 0; t < rows; t++)
         {
-            for (var t = 0; t < rows; t++)
-            {
-                var xr = x.Slice(t * inF, inF);
-                var amax = 0f;
-                foreach (var v in xr) amax = MathF.Max(amax, MathF.Abs(v));
-                var inv = amax > 0 ? QuantActivations.Range / amax : 0f;
-                var xq = new int[inF];
-                for (var c = 0; c < inF; c++) xq[c] = Math.Clamp((int)MathF.Round(xr[c] * inv), -32767, 32767);
-                for (var o = 0; o < outF; o++)
-                {
-                    double sum = 0;
-                    for (var c = 0; c < inF; c++) sum += Weight(qp, sp, up, fp, o, c, inF, group, int4) * xq[c];
-                    y[t * outF + o] = sum * (amax / QuantActivations.Range);
-                }
-            }
+            var xr = x.Slice(t * inF, inF);
+            var amax = 0f;
+            foreach (var v in xr) amax = MathF.Max(amax, MathF.Abs(v));
+            var inv = amax > 0 ? QuantActivations.Range / amax : 0f;
+            values[t] = new double[inF];
+            for (var c = 0; c < inF; c++) values[t][c] = Math.Clamp((int)MathF.Round(xr[c] * inv), -32767, 32767);
+            rowScales[t] = amax / QuantActivations.Range;
         }
-        return y;
+        return Product(values, rowScales, q, scales, sub, rowFactors, group, outF, inF, int4);
     }
 
     /// <summary>
@@ -90,32 +80,41 @@ internal static unsafe class QuantReference
     public static double[] ComputeInt8Activations(ReadOnlySpan<float> x, int rows, ReadOnlySpan<byte> q, ReadOnlySpan<byte> scales, ReadOnlySpan<byte> sub,
         ReadOnlySpan<float> rowFactors, int group, int outF, int inF, bool int4)
     {
-        var y = new double[rows * outF];
+        var values = new double[rows][];
+        for (var t = 0; t < rows; t++)
+        {
+            var xr = x.Slice(t * inF, inF);
+            var xd = values[t] = new double[inF];
+            for (var g0 = 0; g0 < inF; g0 += group)
+            {
+                var n = Math.Min(group, inF - g0);
+                var amax = 0f;
+                for (var c = g0; c < g0 + n; c++) amax = MathF.Max(amax, MathF.Abs(xr[c]));
+                var inv = amax > 0 ? QuantActivations8.Range / amax : 0f;
+                var scale = amax / QuantActivations8.Range;
+                for (var c = g0; c < g0 + n; c++) xd[c] = Math.Clamp((int)MathF.Round(xr[c] * inv), -127, 127) * (double)scale;
+            }
+        }
+        return Product(values, [.. Enumerable.Repeat(1.0, rows)], q, scales, sub, rowFactors, group, outF, inF, int4);
+    }
+
+    /// <summary>y[t, o] = rowScale[t] · Σ_c w[o, c] · a[t][c] in f64, w decoded by <see cref="Weight(byte*, byte*, byte*, float*, int, int, int, int, bool)"/>.</summary>
+    private static double[] Product(double[][] a, double[] rowScale, ReadOnlySpan<byte> q, ReadOnlySpan<byte> scales, ReadOnlySpan<byte> sub,
+        ReadOnlySpan<float> rowFactors, int group, int outF, int inF, bool int4)
+    {
+        var y = new double[a.Length * outF];
         fixed (byte* qp = q)
         fixed (byte* sp = scales)
         fixed (byte* up = sub)
         fixed (float* fp = rowFactors)
         {
-            for (var t = 0; t < rows; t++)
-            {
-                var xr = x.Slice(t * inF, inF);
-                var xd = new double[inF];
-                for (var g0 = 0; g0 < inF; g0 += group)
-                {
-                    var n = Math.Min(group, inF - g0);
-                    var amax = 0f;
-                    for (var c = g0; c < g0 + n; c++) amax = MathF.Max(amax, MathF.Abs(xr[c]));
-                    var inv = amax > 0 ? QuantActivations8.Range / amax : 0f;
-                    var scale = amax / QuantActivations8.Range;
-                    for (var c = g0; c < g0 + n; c++) xd[c] = Math.Clamp((int)MathF.Round(xr[c] * inv), -127, 127) * (double)scale;
-                }
+            for (var t = 0; t < a.Length; t++)
                 for (var o = 0; o < outF; o++)
                 {
                     double sum = 0;
-                    for (var c = 0; c < inF; c++) sum += Weight(qp, sp, up, fp, o, c, inF, group, int4) * xd[c];
-                    y[t * outF + o] = sum;
+                    for (var c = 0; c < inF; c++) sum += Weight(qp, sp, up, fp, o, c, inF, group, int4) * a[t][c];
+                    y[t * outF + o] = sum * rowScale[t];
                 }
-            }
         }
         return y;
     }

@@ -154,9 +154,7 @@ internal readonly unsafe struct GemvJob
 
     public void Execute(int part, int parts)
     {
-        var chunk = ((_outF + parts - 1) / parts + 15) & ~15;
-        var o0 = Math.Min(_outF, part * chunk);
-        var o1 = Math.Min(_outF, o0 + chunk);
+        var (o0, o1) = PartitionedWork.OutputRange(_outF, part, parts);
         if (o0 >= o1) return;
         float* x = _x, y = _y;
         int rows = _rows, inF = _inF, outF = _outF;

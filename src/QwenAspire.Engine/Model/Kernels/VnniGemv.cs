@@ -113,10 +113,7 @@ internal static unsafe class VnniGemv
     private static void Execute(void* state, int part, int parts)
     {
         ref readonly var s = ref *(State*)state;
-        // 64-byte aligned output ranges (16 floats) so threads never share a cache line of y.
-        var chunk = ((s.OutF + parts - 1) / parts + 15) & ~15;
-        var o0 = Math.Min(s.OutF, part * chunk);
-        var o1 = Math.Min(s.OutF, o0 + chunk);
+        var (o0, o1) = PartitionedWork.OutputRange(s.OutF, part, parts);
         if (o0 >= o1) return;
         var blocks = QuantActivations8.Blocks(s.Rows);
         for (var b0 = 0; b0 < blocks; b0 += s.ChunkBlocks) Run(s, o0, o1, b0, Math.Min(blocks, b0 + s.ChunkBlocks));
